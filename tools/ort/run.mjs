@@ -1,0 +1,38 @@
+// ONNX Runtime reference runner: runs MODEL.onnx on .npy inputs and writes
+// each output to DIR/<output name>.npy, the files mnc's numerics tests and
+// `mnc run --reference` compare against.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeNpy } from './npy.mjs';
+import { fail, openSession, parseCommandLine, shapeText } from './session.mjs';
+
+const usage = `usage: node tools/ort/run.mjs MODEL.onnx --input NAME=FILE.npy... --output-dir DIR
+                           [--threads N] [--shape NAME=1x3x224x224]...
+Runs MODEL with ONNX Runtime (all graph optimizations, N intra-op threads,
+default 1), writes each output as DIR/<name>.npy (characters outside
+[A-Za-z0-9_.-] in the name become '_') and prints "name dtype shape" per output.
+--shape reshapes an input and pins the model's symbolic dimensions to it.`;
+
+const args = parseCommandLine(usage, { 'output-dir': { type: 'string' } });
+const outDir = args['output-dir'];
+if (!outDir) fail(`--output-dir is required\n${usage}`);
+
+const { session, feeds } = await openSession(args);
+let results;
+try {
+  results = await session.run(feeds);
+} catch (e) {
+  fail(`${args.model}: ${e.message}`);
+}
+
+mkdirSync(outDir, { recursive: true });
+const written = new Map();
+for (const name of session.outputNames) {
+  const file = name.replace(/[^A-Za-z0-9_.-]/g, '_') + '.npy';
+  if (written.has(file)) fail(`outputs '${written.get(file)}' and '${name}' both map to ${file}`);
+  written.set(file, name);
+  const t = results[name];
+  writeNpy(join(outDir, file), { dtype: t.type, shape: t.dims, data: t.data });
+  console.log(`${name} ${t.type} ${shapeText(t.dims)}`);
+}
