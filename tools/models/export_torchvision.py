@@ -12,7 +12,7 @@ BatchNorm folding), each model's BatchNorm affine parameters are randomized
 and its running statistics are then measured on a batch of random inputs.
 
 Per model NAME this writes OUT_DIR/NAME.onnx (static batch 1, input "input",
-output "output") and OUT_DIR/NAME.input.npy (float32, standard normal,
+output "output"; the detectors have several outputs, see --list) and OUT_DIR/NAME.input.npy (float32, standard normal,
 seeded). Existing files are kept unless --force is given (whatever --opset
 they were exported with): delete the folder or use --force after changing it.
 
