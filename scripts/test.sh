@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The project's test command: installs missing dependencies, builds mnc in
+# build/ and runs every test registered with CTest (lit suites, GoogleTest,
+# end-to-end and cross-target tests). Exits non-zero if anything fails, or
+# if no test ran.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+start=$SECONDS
+trap 'echo "mnc: scripts/test.sh finished in $((SECONDS - start)) s"' EXIT
+
+bash scripts/build.sh
+ctest --test-dir build --output-on-failure --no-tests=error
