@@ -62,23 +62,25 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
 fi
 
-# ONNX Runtime for Node.js. Its install script would download GPU libraries
-# (which cannot be reached here); the CPU library ships inside the package.
-# The flag is also given as the environment variable the script reads, for
-# npm versions that no longer pass unknown flags through.
+# ONNX Runtime for Node.js, at the version package-lock.json pins. Its
+# install script would download GPU libraries, which fails without general
+# internet access; the CPU library ships inside the package. The skip flag is
+# also given as the environment variable that script reads, for npm versions
+# that no longer pass unknown flags through.
 ort="$root/tools/ort"
-wanted_ort_ok() {
+ort_installed() {
   node -e '
     const fs = require("fs");
-    const lock = JSON.parse(fs.readFileSync(process.argv[1] + "/package-lock.json"));
-    const have = JSON.parse(fs.readFileSync(
-      process.argv[1] + "/node_modules/onnxruntime-node/package.json"));
-    process.exit(lock.packages["node_modules/onnxruntime-node"].version === have.version ? 0 : 1);
+    const read = (f) => JSON.parse(fs.readFileSync(process.argv[1] + f));
+    const want = read("/package-lock.json").packages["node_modules/onnxruntime-node"];
+    const have = read("/node_modules/onnxruntime-node/package.json");
+    process.exit(want.version === have.version ? 0 : 1);
   ' "$ort" 2>/dev/null
 }
-if ! wanted_ort_ok; then
+if ! ort_installed; then
   echo "mnc: installing onnxruntime-node into tools/ort/node_modules..."
-  (cd "$ort" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --onnxruntime-node-install=skip --no-audit --no-fund --loglevel=error)
+  (cd "$ort" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --onnxruntime-node-install=skip \
+    --no-audit --no-fund --loglevel=error)
 fi
 
 echo "mnc: dependencies ready"
