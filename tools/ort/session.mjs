@@ -125,7 +125,9 @@ export async function openSession({ model, input, shape, threads }) {
       });
     feeds[name] = new ort.Tensor(t.dtype, t.data, t.shape);
   }
-  if (Object.keys(overrides).length)
+  if (Object.keys(overrides).length) {
+    await session.release();
     session = await create({ ...options, freeDimensionOverrides: overrides });
+  }
   return { session, feeds };
 }
