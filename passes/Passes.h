@@ -1,0 +1,28 @@
+// Passes over the mnc IR: each a function Module -> Module declared in
+// passes/Passes.def, with a flag of the same name in mnc-opt.
+#pragma once
+
+#include "ir/IR.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+namespace mnc {
+
+/// Drops ops that no function result depends on and renumbers values.
+llvm::Error deadCodeElimination(Module &m);
+
+/// A registered pass.
+struct PassInfo {
+  llvm::StringRef flag;
+  llvm::StringRef description;
+  llvm::Error (*run)(Module &m);
+};
+
+/// Every pass of passes/Passes.def, in table order.
+llvm::ArrayRef<PassInfo> allPasses();
+/// The pass with flag `flag`, or null.
+const PassInfo *lookupPass(llvm::StringRef flag);
+
+} // namespace mnc
