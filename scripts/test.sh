@@ -10,4 +10,5 @@ start=$SECONDS
 trap 'echo "mnc: scripts/test.sh finished in $((SECONDS - start)) s"' EXIT
 
 bash scripts/build.sh
-ctest --test-dir build --output-on-failure --no-tests=error
+# -V shows each suite's own summary (lit's counts, GoogleTest's totals).
+ctest --test-dir build -V --no-tests=error
