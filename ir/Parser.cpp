@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 
 namespace mnc {
@@ -322,7 +323,8 @@ bool parseFloatText(llvm::StringRef text, float &value) {
   std::string copy = text.str();
   char *end = nullptr;
   value = std::strtof(copy.c_str(), &end);
-  return end == copy.c_str() + copy.size();
+  // Only the spelled-out "inf" means infinity; 1e99 is a typo.
+  return end == copy.c_str() + copy.size() && !std::isinf(value);
 }
 
 bool isNumber(Token t) {
@@ -336,7 +338,8 @@ bool Parser::parseFloat(float &value) {
     return errorHere(fmt::format("expected number, got {}", describe(t)));
   consume();
   if (!parseFloatText(t.text, value))
-    return error(t, fmt::format("invalid number {}", t.text.str()));
+    return error(t,
+                 fmt::format("number {} out of range for f32", t.text.str()));
   return false;
 }
 
@@ -468,7 +471,7 @@ bool Parser::parseList(std::optional<AttrKind> schemaKind, Attr &value) {
     std::vector<float> list(items.size());
     for (size_t i = 0; i < items.size(); ++i)
       if (!parseFloatText(items[i].text, list[i]))
-        return error(items[i], "invalid number");
+        return error(items[i], "number out of range for f32");
     value = std::move(list);
     return false;
   }
@@ -616,7 +619,7 @@ bool Parser::buildTensor(const TensorLiteral &literal, const TensorType &type,
     Token e = literal.elements[i];
     if (type.elem == ElemKind::F32 && e.kind != Tok::Int) {
       if (!parseFloatText(e.text, tensor->data<float>()[i]))
-        return error(e, "invalid number");
+        return error(e, "number out of range for f32");
       continue;
     }
     int64_t v;
