@@ -292,7 +292,9 @@ std::string Parser::describe(Token t) const {
 
 bool Parser::expect(Tok kind, llvm::StringRef what) {
   if (tok.kind == Tok::Error)
-    return errorHere(fmt::format("invalid token {}", describe(tok)));
+    return errorHere(tok.text.starts_with("\"")
+                         ? "unterminated string"
+                         : fmt::format("invalid token {}", describe(tok)));
   if (!consumeIf(kind))
     return errorHere(
         fmt::format("expected {}, got {}", what.str(), describe(tok)));

@@ -13,6 +13,11 @@ namespace mnc {
 /// Drops ops that no function result depends on and renumbers values.
 llvm::Error deadCodeElimination(Module &m);
 
+/// Evaluates every op whose operands are all constants with the reference
+/// interpreter and replaces it by constant ops, then drops dead ops.
+/// Assumes a verified module.
+llvm::Error foldConstants(Module &m);
+
 /// A registered pass.
 struct PassInfo {
   llvm::StringRef flag;
