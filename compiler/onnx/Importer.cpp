@@ -1,0 +1,322 @@
+// The graph walk of the ONNX importer: opsets, graph inputs and their
+// shapes, initializers, then one op import function per node (from the
+// table in OpImporters.cpp). Problems are collected over the whole model
+// and reported together, so users fix them in one round.
+#include "compiler/onnx/Importer.h"
+#include "compiler/onnx/OpImporters.h"
+#include "ir/Verifier.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Path.h"
+
+namespace mnc {
+
+char UnsupportedError::ID;
+
+namespace onnximport {
+namespace {
+
+/// Everything found wrong with a model, reported in one go.
+struct Diagnostics {
+  std::vector<std::string> lines;
+  bool anyUnsupported = false;
+
+  void add(llvm::Error err, llvm::StringRef where) {
+    anyUnsupported |= err.isA<UnsupportedError>();
+    std::string text = llvm::toString(std::move(err));
+    lines.push_back(where.empty() ? text : where.str() + ": " + text);
+  }
+  llvm::Error take() {
+    if (lines.empty())
+      return llvm::Error::success();
+    std::string text = llvm::join(lines, "\n");
+    if (anyUnsupported)
+      return llvm::make_error<UnsupportedError>(text);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), text);
+  }
+};
+
+std::string describeNode(const onnx::NodeProto &node, int index) {
+  std::string domain = node.domain().empty() || node.domain() == "ai.onnx"
+                           ? ""
+                           : node.domain() + ".";
+  return fmt::format("node #{} '{}' ({}{})", index, node.name(), domain,
+                     node.op_type());
+}
+
+class GraphImporter {
+public:
+  GraphImporter(const onnx::ModelProto &model, TensorReader &reader,
+                const ImportOptions &opts)
+      : model(model), graph(model.graph()), reader(reader), opts(opts) {
+    g.limits = reader.getLimits();
+    g.reader = &reader;
+  }
+
+  llvm::Expected<Module> run();
+
+private:
+  void readOpsets();
+  void checkNodes();
+  void addInputs();
+  llvm::Error addInitializers();
+  void importNodes();
+  llvm::Expected<TensorType> inputType(const onnx::ValueInfoProto &input);
+  int64_t opsetOf(const onnx::NodeProto &node) const;
+
+  const onnx::ModelProto &model;
+  const onnx::GraphProto &graph;
+  TensorReader &reader;
+  const ImportOptions &opts;
+  GraphState g;
+  Diagnostics diags;
+  std::map<std::string, int64_t> opsets;
+  /// Tensors whose producer failed; their consumers are skipped silently.
+  llvm::StringSet<> poisoned;
+};
+
+void GraphImporter::readOpsets() {
+  for (const auto &o : model.opset_import())
+    opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
+  // IR version 3 models without opset_import use opset 1.
+  if (!opsets.count(""))
+    opsets[""] = 1;
+  int64_t v = opsets[""];
+  if (v < 7 || v > 21)
+    diags.add(unsupported("default-domain opset {} is not supported (7-21 "
+                          "are)",
+                          v),
+              "model");
+}
+
+int64_t GraphImporter::opsetOf(const onnx::NodeProto &node) const {
+  std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+  auto it = opsets.find(domain);
+  return it == opsets.end() ? 1 : it->second;
+}
+
+void GraphImporter::checkNodes() {
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    int64_t opset = opsetOf(node);
+    if (!findOpImport(node.domain(), node.op_type(), opset))
+      diags.add(
+          unsupported("{}", unsupportedOpMessage(node.domain(), node.op_type(),
+                                                 opset, node.name())),
+          describeNode(node, i));
+  }
+}
+
+llvm::Expected<TensorType>
+GraphImporter::inputType(const onnx::ValueInfoProto &input) {
+  std::string what = fmt::format("graph input '{}'", input.name());
+  if (!input.type().has_tensor_type())
+    return unsupported("{}: only tensor inputs are supported", what);
+  const auto &tt = input.type().tensor_type();
+  auto elem = elemKindFromOnnx(tt.elem_type(), what);
+  if (!elem)
+    return elem.takeError();
+  auto pinned = llvm::find_if(
+      opts.inputShapes, [&](const auto &p) { return p.first == input.name(); });
+  if (pinned != opts.inputShapes.end()) {
+    if (tt.has_shape() &&
+        static_cast<size_t>(tt.shape().dim_size()) != pinned->second.size())
+      return invalid("{}: --input-shape gives rank {}, the model says {}", what,
+                     pinned->second.size(), tt.shape().dim_size());
+    if (auto err = checkShape(pinned->second, g.limits, what))
+      return err;
+    return TensorType(*elem, pinned->second);
+  }
+  if (!tt.has_shape())
+    return invalid("{} has no shape; pin it with --input-shape {}=DIMS", what,
+                   input.name());
+  llvm::SmallVector<int64_t, 4> shape;
+  std::vector<std::string> unresolved;
+  for (int d = 0; d < tt.shape().dim_size(); ++d) {
+    const auto &dim = tt.shape().dim(d);
+    if (dim.has_dim_value()) {
+      shape.push_back(dim.dim_value());
+    } else if (d == 0) {
+      shape.push_back(1); // A symbolic batch defaults to 1.
+    } else {
+      shape.push_back(-1);
+      unresolved.push_back(fmt::format("dim {} ('{}')", d, dim.dim_param()));
+    }
+  }
+  if (!unresolved.empty()) {
+    std::vector<std::string> hint;
+    for (int64_t d : shape)
+      hint.push_back(d < 0 ? "N" : std::to_string(d));
+    return invalid("{}: {} {} not static; pin it with --input-shape {}={}",
+                   what, llvm::join(unresolved, ", "),
+                   unresolved.size() == 1 ? "is" : "are", input.name(),
+                   llvm::join(hint, "x"));
+  }
+  if (auto err = checkShape(shape, g.limits, what))
+    return err;
+  return TensorType(*elem, shape);
+}
+
+void GraphImporter::addInputs() {
+  llvm::StringSet<> initializers;
+  for (const auto &init : graph.initializer())
+    initializers.insert(init.name());
+  llvm::StringSet<> inputNames;
+  Builder b(g.f);
+  for (const auto &input : graph.input()) {
+    // Initializers listed as inputs (IR version < 4) are weights.
+    if (initializers.count(input.name()))
+      continue;
+    if (!inputNames.insert(input.name()).second) {
+      diags.add(invalid("graph input '{}' is declared twice", input.name()),
+                "");
+      continue;
+    }
+    auto type = inputType(input);
+    if (!type) {
+      diags.add(type.takeError(), "");
+      poisoned.insert(input.name());
+      continue;
+    }
+    g.values[input.name()] = b.addArg(*type, input.name());
+  }
+  for (const auto &[name, shape] : opts.inputShapes)
+    if (!inputNames.count(name))
+      diags.add(invalid("--input-shape names '{}', which is not a graph "
+                        "input",
+                        name),
+                "");
+}
+
+llvm::Error GraphImporter::addInitializers() {
+  for (const auto &init : graph.initializer()) {
+    std::string what = fmt::format("initializer '{}'", init.name());
+    if (g.values.count(init.name()))
+      return invalid("{}: the name is defined twice", what);
+    auto t = reader.read(init, what);
+    if (!t)
+      return t.takeError();
+    Builder b(g.f);
+    ValueId v = b.constant(std::move(*t));
+    g.constants[v] =
+        std::get<std::shared_ptr<const Tensor>>(g.f.ops.back().attrs["value"]);
+    g.values[init.name()] = v;
+  }
+  return llvm::Error::success();
+}
+
+void GraphImporter::importNodes() {
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    std::string where = describeNode(node, i);
+    auto poisonOutputs = [&] {
+      for (const std::string &out : node.output())
+        poisoned.insert(out);
+    };
+    bool skip = false;
+    for (const std::string &in : node.input()) {
+      if (in.empty() || g.values.count(in))
+        continue;
+      if (!poisoned.count(in))
+        diags.add(invalid("input '{}' is not a graph input, initializer or "
+                          "output of an earlier node",
+                          in),
+                  where);
+      skip = true;
+    }
+    for (const std::string &out : node.output())
+      if (!out.empty() && (g.values.count(out) || poisoned.count(out))) {
+        diags.add(invalid("output '{}' is defined twice", out), where);
+        skip = true;
+      }
+    if (skip) {
+      poisonOutputs();
+      continue;
+    }
+    NodeContext ctx(g, node, opsetOf(node));
+    const OpImport *row =
+        findOpImport(node.domain(), node.op_type(), ctx.opset());
+    llvm::Error err = row->import(ctx);
+    if (!err)
+      err = ctx.takeAttrError();
+    else
+      llvm::consumeError(ctx.takeAttrError());
+    if (err) {
+      diags.add(std::move(err), where);
+      poisonOutputs();
+      continue;
+    }
+    for (int k = 0; k < node.output_size(); ++k)
+      if (!node.output(k).empty() && !g.values.count(node.output(k))) {
+        diags.add(
+            unsupported("output {} ('{}') is not supported", k, node.output(k)),
+            where);
+        poisonOutputs();
+        break;
+      }
+  }
+}
+
+llvm::Expected<Module> GraphImporter::run() {
+  readOpsets();
+  checkNodes();
+  addInputs();
+  // Unsupported ops and unresolved inputs are reported before anything is
+  // read or computed.
+  if (auto err = diags.take())
+    return err;
+  if (auto err = addInitializers())
+    return err;
+  importNodes();
+  Builder b(g.f);
+  for (const auto &output : graph.output()) {
+    auto it = g.values.find(output.name());
+    if (it != g.values.end())
+      b.addResult(it->second, output.name());
+    else if (!poisoned.count(output.name()))
+      diags.add(invalid("graph output '{}' is not produced by any node",
+                        output.name()),
+                "");
+  }
+  if (auto err = diags.take())
+    return err;
+  if (g.f.results.empty())
+    return invalid("the graph has no outputs");
+  g.f.compact();
+  Module m;
+  m.functions.push_back(std::move(g.f));
+  if (auto err = verifyModule(m))
+    return invalid("the imported module does not verify: {}",
+                   llvm::toString(std::move(err)));
+  return m;
+}
+
+} // namespace
+} // namespace onnximport
+
+llvm::Expected<Module> importOnnxFile(llvm::StringRef path,
+                                      const ImportOptions &opts) {
+  onnximport::Limits limits;
+  auto model = onnximport::readModelProto(path, limits);
+  if (!model)
+    return model.takeError();
+  onnximport::TensorReader reader(
+      llvm::sys::path::parent_path(path).empty()
+          ? "."
+          : llvm::sys::path::parent_path(path).str(),
+      limits);
+  onnximport::GraphImporter importer(*model, reader, opts);
+  return importer.run();
+}
+
+std::vector<std::string> supportedOnnxOps() {
+  std::vector<std::string> lines;
+  for (const onnximport::OpImport &row : onnximport::opImportTable())
+    lines.push_back(fmt::format("{} {} opsets {}-{}",
+                                row.domain.empty() ? "ai.onnx" : row.domain,
+                                row.opType, row.firstOpset, row.lastOpset));
+  return lines;
+}
+
+} // namespace mnc

@@ -1,0 +1,219 @@
+// Defensive reading of ONNX protobufs; see ModelReader.h.
+#include "compiler/onnx/ModelReader.h"
+#include "compiler/onnx/Importer.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace mnc::onnximport {
+
+namespace {
+
+template <typename... Args>
+llvm::Error invalid(fmt::format_string<Args...> format, Args &&...args) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// Copies `values` converted to T into the tensor's bytes.
+template <typename T, typename Src>
+void fill(Tensor &t, const google::protobuf::RepeatedField<Src> &values) {
+  T *out = t.data<T>();
+  for (int i = 0; i < values.size(); ++i)
+    out[i] = static_cast<T>(values.Get(i));
+}
+
+/// The typed repeated field holding data of `elem`, and its length.
+int typedFieldSize(const onnx::TensorProto &p, ElemKind elem) {
+  switch (elem) {
+  case ElemKind::F32:
+    return p.float_data_size();
+  case ElemKind::I64:
+    return p.int64_data_size();
+  default:
+    return p.int32_data_size();
+  }
+}
+
+void fillTyped(Tensor &t, const onnx::TensorProto &p) {
+  switch (t.type.elem) {
+  case ElemKind::F32:
+    return fill<float>(t, p.float_data());
+  case ElemKind::I64:
+    return fill<int64_t>(t, p.int64_data());
+  case ElemKind::I32:
+    return fill<int32_t>(t, p.int32_data());
+  case ElemKind::I8:
+    return fill<int8_t>(t, p.int32_data());
+  case ElemKind::U8:
+    return fill<uint8_t>(t, p.int32_data());
+  }
+}
+
+} // namespace
+
+std::string onnxTypeName(int32_t dataType) {
+  if (onnx::TensorProto_DataType_IsValid(dataType))
+    return onnx::TensorProto_DataType_Name(
+        static_cast<onnx::TensorProto_DataType>(dataType));
+  return fmt::format("type {}", dataType);
+}
+
+llvm::Expected<ElemKind> elemKindFromOnnx(int32_t dataType,
+                                          llvm::StringRef what) {
+  switch (dataType) {
+  case onnx::TensorProto::FLOAT:
+    return ElemKind::F32;
+  case onnx::TensorProto::INT64:
+    return ElemKind::I64;
+  case onnx::TensorProto::INT32:
+    return ElemKind::I32;
+  case onnx::TensorProto::INT8:
+    return ElemKind::I8;
+  case onnx::TensorProto::UINT8:
+    return ElemKind::U8;
+  default:
+    return llvm::make_error<UnsupportedError>(
+        fmt::format("{}: element type {} is not supported (f32, i64, i32, i8 "
+                    "and u8 are)",
+                    what.str(), onnxTypeName(dataType)));
+  }
+}
+
+llvm::Error checkShape(llvm::ArrayRef<int64_t> shape, const Limits &limits,
+                       llvm::StringRef what) {
+  if (shape.size() > limits.maxRank)
+    return invalid("{}: rank {} exceeds the limit of {}", what.str(),
+                   shape.size(), limits.maxRank);
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return invalid("{}: negative dimension {} in shape [{}]", what.str(), d,
+                     fmt::join(shape, ","));
+    if (d != 0 && n > limits.maxElements / d)
+      return invalid("{}: shape [{}] has more than {} elements", what.str(),
+                     fmt::join(shape, ","), limits.maxElements);
+    n *= d;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<onnx::ModelProto> readModelProto(llvm::StringRef path,
+                                                const Limits &limits) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return invalid("cannot read '{}': {}", path.str(),
+                   buffer.getError().message());
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  if (bytes.size() >= limits.maxTotalBytes)
+    return invalid("'{}': {} bytes exceed the model size limit of {}",
+                   path.str(), bytes.size(), limits.maxTotalBytes);
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromArray(bytes.data(), bytes.size()))
+    return invalid("'{}' is not an ONNX model (protobuf parse failed)",
+                   path.str());
+  if (!model.has_graph())
+    return invalid("'{}' is not an ONNX model (no graph)", path.str());
+  return model;
+}
+
+llvm::Expected<std::string>
+TensorReader::readExternal(const onnx::TensorProto &proto, uint64_t byteSize,
+                           llvm::StringRef what) {
+  std::string location;
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;
+  for (const auto &kv : proto.external_data()) {
+    unsigned long long v = 0;
+    if (kv.key() == "location")
+      location = kv.value();
+    else if ((kv.key() == "offset" || kv.key() == "length") &&
+             llvm::StringRef(kv.value()).getAsInteger(10, v))
+      return invalid("{}: external data {} '{}' is not a number", what.str(),
+                     kv.key(), kv.value());
+    if (kv.key() == "offset")
+      offset = v;
+    else if (kv.key() == "length")
+      length = v;
+  }
+  if (location.empty())
+    return invalid("{}: external data without a location", what.str());
+  if (length && *length != byteSize)
+    return invalid("{}: external data length {} does not match the {} bytes "
+                   "of its shape",
+                   what.str(), *length, byteSize);
+  // The location must name a file inside the model's folder: no absolute
+  // paths, no '..', and no symlink that leads out.
+  if (llvm::sys::path::is_absolute(location) ||
+      llvm::is_contained(llvm::make_range(llvm::sys::path::begin(location),
+                                          llvm::sys::path::end(location)),
+                         ".."))
+    return invalid("{}: external data path '{}' leaves the model's folder",
+                   what.str(), location);
+  llvm::SmallString<256> path(baseDir), realBase, realPath;
+  llvm::sys::path::append(path, location);
+  if (llvm::sys::fs::real_path(baseDir, realBase) ||
+      llvm::sys::fs::real_path(path, realPath))
+    return invalid("{}: cannot open external data file '{}'", what.str(),
+                   path.str().str());
+  if (!llvm::StringRef(realPath).starts_with(realBase.str().str() + "/"))
+    return invalid("{}: external data path '{}' leaves the model's folder",
+                   what.str(), location);
+  auto buffer = llvm::MemoryBuffer::getFileSlice(realPath, byteSize, offset,
+                                                 /*IsVolatile=*/false);
+  if (!buffer)
+    return invalid("{}: cannot read {} bytes at offset {} of '{}': {}",
+                   what.str(), byteSize, offset, location,
+                   buffer.getError().message());
+  if ((*buffer)->getBufferSize() != byteSize)
+    return invalid("{}: external data file '{}' is too short", what.str(),
+                   location);
+  return (*buffer)->getBuffer().str();
+}
+
+llvm::Expected<Tensor> TensorReader::read(const onnx::TensorProto &proto,
+                                          llvm::StringRef what) {
+  auto elem = elemKindFromOnnx(proto.data_type(), what);
+  if (!elem)
+    return elem.takeError();
+  llvm::SmallVector<int64_t, 4> shape(proto.dims().begin(), proto.dims().end());
+  if (auto err = checkShape(shape, limits, what))
+    return err;
+  TensorType type(*elem, shape);
+  uint64_t byteSize = type.byteSize();
+  totalBytes += byteSize;
+  if (totalBytes > limits.maxTotalBytes)
+    return invalid("{}: weights exceed the limit of {} bytes in total",
+                   what.str(), limits.maxTotalBytes);
+  Tensor t(type);
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    auto bytes = readExternal(proto, byteSize, what);
+    if (!bytes)
+      return bytes.takeError();
+    std::memcpy(t.bytes.data(), bytes->data(), byteSize);
+    return t;
+  }
+  if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != byteSize)
+      return invalid("{}: {} bytes of raw data, but {} has {} bytes",
+                     what.str(), proto.raw_data().size(), toString(type),
+                     byteSize);
+    std::memcpy(t.bytes.data(), proto.raw_data().data(), byteSize);
+    return t;
+  }
+  int64_t n = typedFieldSize(proto, *elem);
+  if (n != t.numElements())
+    return invalid("{}: {} values, but {} has {} elements", what.str(), n,
+                   toString(type), t.numElements());
+  fillTyped(t, proto);
+  return t;
+}
+
+} // namespace mnc::onnximport

@@ -1,0 +1,118 @@
+// What an op import function sees while importing one ONNX node: its
+// inputs as IR values (with their constant values when known), its
+// attributes with per-op defaults, and a builder that folds ops whose
+// operands are all constant through the reference interpreter.
+#pragma once
+
+#include "compiler/onnx/Importer.h"
+#include "compiler/onnx/ModelReader.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <optional>
+
+namespace mnc::onnximport {
+
+/// The state of one graph being imported.
+struct GraphState {
+  Function f;
+  llvm::StringMap<ValueId> values;
+  llvm::DenseMap<ValueId, std::shared_ptr<const Tensor>> constants;
+  Limits limits;
+  /// Reads Constant node tensors (which may use external data too).
+  TensorReader *reader = nullptr;
+};
+
+class NodeContext {
+public:
+  NodeContext(GraphState &g, const onnx::NodeProto &node, int64_t opset)
+      : node(node), g(g), opsetVersion(opset) {}
+
+  const onnx::NodeProto &node;
+  int64_t opset() const { return opsetVersion; }
+
+  // Inputs. Optional ONNX inputs are absent or named "".
+  bool hasInput(unsigned i) const {
+    return static_cast<int>(i) < node.input_size() && !node.input(i).empty();
+  }
+  unsigned numInputs() const { return node.input_size(); }
+  /// The IR value of input `i`; an error if the input is absent.
+  llvm::Expected<ValueId> input(unsigned i) const;
+  const TensorType &typeOf(ValueId v) const { return g.f.type(v); }
+  /// The constant value of `v`, or null if it is computed at run time.
+  const Tensor *constant(ValueId v) const;
+  /// The value of input `i`, which must be constant (else unsupported).
+  llvm::Expected<const Tensor *> constInput(unsigned i) const;
+  /// Input `i` as integers (any integer element kind), must be constant.
+  llvm::Expected<std::vector<int64_t>> constInts(unsigned i) const;
+  /// Input `i` as floats, must be constant.
+  llvm::Expected<std::vector<float>> constFloats(unsigned i) const;
+  /// Fails as unsupported unless input `i` is f32.
+  llvm::Error requireFloat(unsigned i) const;
+
+  // Attributes with defaults. A present attribute of the wrong type is
+  // recorded and reported after the import function returns.
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  int64_t getInt(llvm::StringRef name, int64_t def) const;
+  float getFloat(llvm::StringRef name, float def) const;
+  std::string getString(llvm::StringRef name, llvm::StringRef def) const;
+  std::vector<int64_t> getInts(llvm::StringRef name,
+                               std::vector<int64_t> def = {}) const;
+  std::vector<float> getFloats(llvm::StringRef name,
+                               std::vector<float> def = {}) const;
+  /// The first attribute type error, if any.
+  llvm::Error takeAttrError() const;
+
+  // Building. Ops whose operands are all constant are evaluated at once
+  // (except quantize/dequantize, which keep the int8 meaning of QDQ
+  // graphs).
+  llvm::Expected<ValueId> create(OpKind kind, llvm::ArrayRef<ValueId> operands,
+                                 Attrs attrs = {},
+                                 std::optional<TensorType> type = {});
+  llvm::Expected<llvm::SmallVector<ValueId, 1>>
+  createMulti(OpKind kind, llvm::ArrayRef<ValueId> operands, Attrs attrs);
+  ValueId constant(Tensor value);
+  /// An f32 constant of shape [] (broadcasts against anything).
+  ValueId scalar(float value);
+  llvm::Expected<ValueId> reshape(ValueId v, llvm::ArrayRef<int64_t> shape);
+
+  /// Binds output `i` of the node (ignored if the node leaves it unnamed).
+  void setOutput(unsigned i, ValueId v);
+  bool wantsOutput(unsigned i) const {
+    return static_cast<int>(i) < node.output_size() && !node.output(i).empty();
+  }
+  const Limits &limits() const { return g.limits; }
+  TensorReader &reader() { return *g.reader; }
+
+private:
+  void recordAttrError(llvm::StringRef name, llvm::StringRef want) const;
+  llvm::Error fold(size_t opIndex);
+
+  GraphState &g;
+  int64_t opsetVersion;
+  mutable std::string attrProblem;
+};
+
+/// An UnsupportedError with a formatted message.
+template <typename... Args>
+llvm::Error unsupported(fmt::format_string<Args...> format, Args &&...args) {
+  return llvm::make_error<UnsupportedError>(
+      fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// A plain error (malformed model) with a formatted message.
+template <typename... Args>
+llvm::Error invalid(fmt::format_string<Args...> format, Args &&...args) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// Normalizes a possibly negative axis for `rank`.
+llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+} // namespace mnc::onnximport

@@ -1,0 +1,91 @@
+// The table of ONNX ops mnc imports: op type, domain and opset range, each
+// mapped to one import function. Functions are grouped by kind in
+// NNOps.cpp, ShapeOps.cpp, Resize.cpp and QuantOps.cpp; the table itself is
+// in OpImporters.cpp.
+#pragma once
+
+#include "compiler/onnx/NodeContext.h"
+
+namespace mnc::onnximport {
+
+using ImportFn = llvm::Error (*)(NodeContext &);
+
+struct OpImport {
+  llvm::StringRef domain; ///< "" is the default ONNX domain.
+  llvm::StringRef opType;
+  int64_t firstOpset;
+  int64_t lastOpset;
+  ImportFn import;
+};
+
+llvm::ArrayRef<OpImport> opImportTable();
+
+/// The importer of (domain, opType) at `opset`, or null.
+const OpImport *findOpImport(llvm::StringRef domain, llvm::StringRef opType,
+                             int64_t opset);
+
+/// Why an op outside the table is unsupported (a hint for post-processing
+/// ops such as TopK), or the generic message.
+std::string unsupportedOpMessage(llvm::StringRef domain, llvm::StringRef opType,
+                                 int64_t opset, llvm::StringRef nodeName);
+
+/// Window attributes of Conv and the pools, resolved against input `x`
+/// (auto_pad applied); kernel from the weight or kernel_shape.
+struct Window {
+  std::vector<int64_t> kernel, strides, dilations, pads;
+};
+llvm::Expected<Window> windowAttrs(NodeContext &ctx, const TensorType &x,
+                                   std::vector<int64_t> kernel);
+/// An f32 avg_pool of `x` with the node's AveragePool attributes.
+llvm::Expected<ValueId> buildAveragePool(NodeContext &ctx, ValueId x);
+/// A reduction of `x` over all dims after the first two, keeping them.
+llvm::Expected<ValueId> buildGlobalPool(NodeContext &ctx, ValueId x,
+                                        OpKind kind);
+
+#define MNC_IMPORT(fn) llvm::Error fn(NodeContext &ctx);
+// NNOps.cpp
+MNC_IMPORT(importConv)
+MNC_IMPORT(importBatchNorm)
+MNC_IMPORT(importUnary)
+MNC_IMPORT(importClip)
+MNC_IMPORT(importLeakyRelu)
+MNC_IMPORT(importHardSigmoid)
+MNC_IMPORT(importBinary)
+MNC_IMPORT(importVariadic)
+MNC_IMPORT(importMaxPool)
+MNC_IMPORT(importAveragePool)
+MNC_IMPORT(importGlobalPool)
+MNC_IMPORT(importReduce)
+MNC_IMPORT(importArgMax)
+MNC_IMPORT(importGemm)
+MNC_IMPORT(importMatMul)
+MNC_IMPORT(importSoftmax)
+// ShapeOps.cpp
+MNC_IMPORT(importIdentity)
+MNC_IMPORT(importConstant)
+MNC_IMPORT(importConstantOfShape)
+MNC_IMPORT(importShape)
+MNC_IMPORT(importCast)
+MNC_IMPORT(importReshape)
+MNC_IMPORT(importFlatten)
+MNC_IMPORT(importSqueeze)
+MNC_IMPORT(importUnsqueeze)
+MNC_IMPORT(importTranspose)
+MNC_IMPORT(importConcat)
+MNC_IMPORT(importSplit)
+MNC_IMPORT(importSlice)
+MNC_IMPORT(importPad)
+MNC_IMPORT(importResize)
+MNC_IMPORT(importGather)
+// QuantOps.cpp
+MNC_IMPORT(importQuantizeLinear)
+MNC_IMPORT(importDequantizeLinear)
+MNC_IMPORT(importQLinearConv)
+MNC_IMPORT(importQLinearMatMul)
+MNC_IMPORT(importQLinearBinary)
+MNC_IMPORT(importQLinearUnary)
+MNC_IMPORT(importQLinearPool)
+MNC_IMPORT(importQLinearConcat)
+#undef MNC_IMPORT
+
+} // namespace mnc::onnximport

@@ -1,0 +1,122 @@
+// `mnc run`: runs a model on tensors from files and writes each output as
+// DIR/<output name>.npy. With --reference the IR interpreter computes the
+// outputs; without it, compiled code will.
+#include "compiler/TensorIO.h"
+#include "compiler/tools/Command.h"
+#include "ir/Interpreter.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+
+#include <fmt/format.h>
+
+namespace mnc::tool {
+namespace {
+namespace cl = llvm::cl;
+
+cl::SubCommand runCommand("run", "Run a model on input tensors");
+
+cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                               cl::desc("<MODEL.onnx|MODEL.mnir>"),
+                               cl::sub(runCommand));
+cl::list<std::string> inputFlags("input",
+                                 cl::desc("Input tensor file (.npy or .pb) "
+                                          "for a graph input (repeatable)"),
+                                 cl::value_desc("NAME=FILE"),
+                                 cl::sub(runCommand));
+cl::opt<std::string> outputDir("output-dir", cl::Required,
+                               cl::desc("Folder for the output .npy files "
+                                        "(created if missing)"),
+                               cl::value_desc("DIR"), cl::sub(runCommand));
+cl::opt<bool> reference("reference", cl::desc("Run the reference interpreter"),
+                        cl::sub(runCommand));
+
+llvm::Error fail(const std::string &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Output names become file names: anything outside [A-Za-z0-9_.-] is '_'.
+std::string sanitize(llvm::StringRef name) {
+  std::string out;
+  for (char c : name)
+    out.push_back(llvm::isAlnum(c) || c == '_' || c == '.' || c == '-' ? c
+                                                                       : '_');
+  if (out.empty() || out == "." || out == "..")
+    out = "output" + out;
+  return out;
+}
+
+/// One tensor per argument of `f`, read from the --input flags.
+llvm::Expected<std::vector<Tensor>> readInputs(const Function &f) {
+  std::vector<std::optional<Tensor>> bound(f.args.size());
+  for (llvm::StringRef flag : inputFlags) {
+    auto [name, path] = flag.split('=');
+    if (path.empty())
+      return fail(fmt::format("--input '{}' is not NAME=FILE", flag.str()));
+    auto it = llvm::find(f.argNames, name);
+    if (it == f.argNames.end())
+      return fail(fmt::format("--input names '{}', but the model's inputs "
+                              "are: {}",
+                              name.str(), fmt::join(f.argNames, ", ")));
+    size_t i = it - f.argNames.begin();
+    auto t = readTensorFile(path);
+    if (!t)
+      return t.takeError();
+    const TensorType &want = f.type(f.args[i]);
+    // Quantized inputs are given as their raw integers.
+    if (t->type.elem != want.elem || t->type.shape != want.shape)
+      return fail(fmt::format("input '{}': file '{}' holds {}, the model "
+                              "expects {}",
+                              name.str(), path.str(), toString(t->type),
+                              toString(want)));
+    t->type = want;
+    bound[i] = std::move(*t);
+  }
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < bound.size(); ++i) {
+    if (!bound[i])
+      return fail(fmt::format("missing --input {}=FILE ({})", f.argNames[i],
+                              toString(f.type(f.args[i]))));
+    inputs.push_back(std::move(*bound[i]));
+  }
+  return inputs;
+}
+
+int run() {
+  if (!reference)
+    return reportError(fail("running compiled code is not available yet; "
+                            "pass --reference to use the interpreter"));
+  auto module = loadModel(modelPath);
+  if (!module)
+    return reportError(module.takeError());
+  Function *f = module->lookup("main");
+  if (!f)
+    return reportError(fail("the module has no function @main"));
+  auto inputs = readInputs(*f);
+  if (!inputs)
+    return reportError(inputs.takeError());
+  auto outputs = interpret(*f, *inputs);
+  if (!outputs) {
+    reportError(outputs.takeError());
+    return InternalError;
+  }
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+    return reportError(fail(fmt::format("cannot create '{}': {}",
+                                        outputDir.getValue(), ec.message())));
+  for (size_t i = 0; i < outputs->size(); ++i) {
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, sanitize(f->resultNames[i]) + ".npy");
+    if (auto err = writeNpy(path, (*outputs)[i]))
+      return reportError(std::move(err));
+    llvm::outs() << fmt::format("{}: {} -> {}\n", f->resultNames[i],
+                                toString((*outputs)[i].type), path.str().str());
+  }
+  return Success;
+}
+
+Registration registration(runCommand, run);
+
+} // namespace
+} // namespace mnc::tool
