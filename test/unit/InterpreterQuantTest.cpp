@@ -5,6 +5,9 @@
 #include "InterpreterTestUtil.h"
 
 #include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <fstream>
 
 using namespace mnc;
 using namespace mnc::test;
@@ -90,6 +93,27 @@ TEST(OnnxQuant, DequantizeLinearAxis) {
       data->outputs));
 }
 
+/// The conv2d attributes of the single QLinearConv node of an ONNX model.
+llvm::Expected<Attrs> convAttrsOf(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  onnx::ModelProto model;
+  if (!in || !model.ParseFromIstream(&in) || model.graph().node_size() != 1)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot read a one-node model from " + path);
+  using Ints = std::vector<int64_t>;
+  Attrs attrs = {{"dilations", Ints{1, 1}},
+                 {"group", int64_t(1)},
+                 {"pads", Ints{0, 0, 0, 0}},
+                 {"strides", Ints{1, 1}}};
+  for (const onnx::AttributeProto &a : model.graph().node(0).attribute()) {
+    if (a.name() == "group")
+      attrs["group"] = a.i();
+    else if (attrs.count(a.name()))
+      attrs[a.name()] = Ints(a.ints().begin(), a.ints().end());
+  }
+  return attrs;
+}
+
 /// QLinearConv / QLinearMatMul inputs: (x, sx, zx, w, sw, zw, sy, zy).
 struct QLinear {
   Tensor x, w;
@@ -120,6 +144,33 @@ TEST(OnnxQuant, QLinearConv) {
       },
       data->outputs));
 }
+
+// Padding, strides, groups, per-channel weights and bias, with outputs from
+// ONNX Runtime (test/unit/data/make_ort_cases.py).
+class OrtQLinearConv : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(OrtQLinearConv, MatchesOnnxRuntime) {
+  auto data = loadTestDir(std::string(MNC_UNIT_DATA_DIR) + "/" + GetParam());
+  ASSERT_TRUE(bool(data)) << llvm::toString(data.takeError());
+  QLinear q = qlinear(*data);
+  Tensor w = data->inputs[3];
+  w.type.quant = perChannel(data->inputs[4], data->inputs[5], 0);
+  Tensor bias = data->inputs[8];
+  auto model = convAttrsOf(std::string(MNC_UNIT_DATA_DIR) + "/" + GetParam() +
+                           "/model.onnx");
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  EXPECT_TRUE(runsLike(
+      {q.x, w, bias},
+      [&](Builder &b, llvm::ArrayRef<ValueId> args) {
+        return single(b.create(OpKind::Conv2d, args, *model, q.result));
+      },
+      data->outputs));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ort, OrtQLinearConv,
+                         ::testing::Values("ort_qlinearconv_depthwise",
+                                           "ort_qlinearconv_grouped",
+                                           "ort_qlinearconv_pointwise"));
 
 TEST(OnnxQuant, QLinearMatMul2D) {
   auto data = loadNodeTest("test_qlinearmatmul_2D");

@@ -83,8 +83,11 @@ llvm::Expected<Tensor> readTensorProto(const std::string &path) {
 }
 
 llvm::Expected<NodeTestData> loadNodeTest(const std::string &name) {
-  std::string dir =
-      "/usr/share/libonnx-testdata/data/node/" + name + "/test_data_set_0/";
+  return loadTestDir("/usr/share/libonnx-testdata/data/node/" + name);
+}
+
+llvm::Expected<NodeTestData> loadTestDir(const std::string &caseDir) {
+  std::string dir = caseDir + "/test_data_set_0/";
   NodeTestData data;
   for (auto [prefix, list] : {std::pair{"input_", &data.inputs},
                               std::pair{"output_", &data.outputs}}) {
@@ -99,7 +102,7 @@ llvm::Expected<NodeTestData> loadNodeTest(const std::string &name) {
     }
   }
   if (data.outputs.empty())
-    return error("no ONNX node test data in " + dir);
+    return error("no test data in " + dir);
   return data;
 }
 

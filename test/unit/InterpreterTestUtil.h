@@ -25,6 +25,10 @@ struct NodeTestData {
 /// Loads test_data_set_0 of the ONNX node test `name`.
 llvm::Expected<NodeTestData> loadNodeTest(const std::string &name);
 
+/// Loads test_data_set_0 of a case laid out like an ONNX node test in
+/// `dir` (e.g. the ONNX Runtime cases in test/unit/data).
+llvm::Expected<NodeTestData> loadTestDir(const std::string &dir);
+
 /// Same element kind and shape (quantization parameters are not compared:
 /// the ONNX files carry none); f32 elements within 1e-5 absolute plus 1e-5
 /// relative, integers exact.

@@ -1,0 +1,1 @@
+ByJ€KF`o¼Qy¤W{‰U}stZ€kudghO`f£p‰U‚jŒÎS†A9ªj£ailTeob°‡srzGZirnr:wbW5‡€9†pœ;¸sfq‹czrtp~vtxyh€sgxmxzryzjolkvƒ|xi~~€~tv|}w…ƒ{
