@@ -1,0 +1,53 @@
+// compileModule: plan memory, lower, optimize, emit, write the header.
+#include "backends/Compile.h"
+#include "backends/HeaderWriter.h"
+#include "backends/llvm/CodeGen.h"
+#include "backends/llvm/Lowering.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mnc {
+
+static llvm::Expected<const Function *> mainFunction(const Module &m) {
+  for (const Function &f : m.functions)
+    if (f.name == "main" || m.functions.size() == 1)
+      return &f;
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "module has no function @main");
+}
+
+llvm::Expected<CompileResult>
+compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
+  if (auto err = checkSymbolName(opts.name))
+    return err;
+  auto f = mainFunction(m);
+  if (!f)
+    return f.takeError();
+  auto tm = createTargetMachine(opts.target);
+  if (!tm)
+    return tm.takeError();
+  MemoryPlan plan = planMemory(**f, loweringWorkspace);
+  llvm::LLVMContext ctx;
+  auto module = lowerFunction(**f, plan, opts.name, **tm, ctx);
+  if (!module)
+    return module.takeError();
+  optimizeModule(**module, **tm);
+  CompileResult result;
+  result.header = writeHeader(**f, plan, opts.name);
+  result.scratchSize = plan.size;
+  if (emit == EmitKind::LLVMIR) {
+    llvm::raw_string_ostream os(result.code);
+    (*module)->print(os, nullptr);
+    return result;
+  }
+  auto code = emitMachineCode(**module, **tm,
+                              emit == EmitKind::Object ? FileKind::Object
+                                                       : FileKind::Assembly);
+  if (!code)
+    return code.takeError();
+  result.code = std::move(*code);
+  return result;
+}
+
+} // namespace mnc

@@ -1,0 +1,43 @@
+// The backend entry points: a verified mnc Module in, machine code (or
+// LLVM IR) plus the C header out; and a host runner that compiles, links
+// and executes a module for tests and `mnc run`.
+#pragma once
+
+#include "backends/Target.h"
+#include "ir/IR.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace mnc {
+
+struct CompileOptions {
+  TargetSpec target;
+  /// Prefix of the C symbols and header macros (NAME_run, NAME_...).
+  std::string name = "model";
+};
+
+enum class EmitKind { Object, Assembly, LLVMIR };
+
+struct CompileResult {
+  std::string code;   ///< Object bytes, assembly text or LLVM IR text.
+  std::string header; ///< The C header (ABI v1).
+  int64_t scratchSize = 0;
+};
+
+/// Compiles the function "main" of `m` (or its only function).
+llvm::Expected<CompileResult> compileModule(const Module &m,
+                                            const CompileOptions &opts,
+                                            EmitKind emit = EmitKind::Object);
+
+/// Compiles `m` for the host, links it with a generated C driver using the
+/// C compiler on PATH (`cc`), runs it on `inputs` and returns the outputs.
+/// The driver also checks that nothing outside the scratch arena and the
+/// outputs was written (guard bytes around both).
+llvm::Expected<std::vector<Tensor>>
+runCompiled(const Module &m, llvm::ArrayRef<Tensor> inputs,
+            const CompileOptions &opts = {});
+
+} // namespace mnc

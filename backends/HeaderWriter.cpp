@@ -1,0 +1,126 @@
+// Header text generation; see HeaderWriter.h. The output depends only on
+// the function and the name, so identical inputs give identical bytes.
+#include "backends/HeaderWriter.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <fmt/format.h>
+
+namespace mnc {
+
+int64_t macCount(const Function &f) {
+  int64_t total = 0;
+  for (const Op &op : f.ops) {
+    const TensorType &y = f.type(op.results[0]);
+    if (op.kind == OpKind::Conv2d) {
+      const TensorType &w = f.type(op.operands[1]);
+      total += y.numElements() * w.shape[1] * w.shape[2] * w.shape[3];
+    } else if (op.kind == OpKind::MatMul) {
+      const TensorType &a = f.type(op.operands[0]);
+      total += y.numElements() * a.shape.back();
+    }
+  }
+  return total;
+}
+
+llvm::Error checkSymbolName(llvm::StringRef name) {
+  bool valid =
+      !name.empty() && !llvm::isDigit(name.front()) &&
+      llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+  if (valid)
+    return llvm::Error::success();
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "--name '%s' is not a C identifier "
+                                 "([A-Za-z_][A-Za-z0-9_]*)",
+                                 name.str().c_str());
+}
+
+static std::string cString(llvm::StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += fmt::format("\\{:03o}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  return out + "\"";
+}
+
+/// Comment-safe text: a name must not end the comment it appears in.
+static std::string commentSafe(llvm::StringRef s) {
+  std::string out = s.str();
+  for (size_t at; (at = out.find("*/")) != std::string::npos;)
+    out.replace(at, 2, "* /");
+  return out;
+}
+
+static void writeTensor(std::string &out, const std::string &prefix,
+                        const TensorType &t, llvm::StringRef name) {
+  std::vector<std::string> dims;
+  for (int64_t d : t.shape)
+    dims.push_back(std::to_string(d));
+  out += fmt::format("/* {} \"{}\": {} */\n", prefix, commentSafe(name),
+                     toString(t));
+  out += fmt::format("#define {}_BYTES {}u\n", prefix, t.byteSize());
+  out += fmt::format("#define {}_NAME {}\n", prefix, cString(name));
+  out +=
+      fmt::format("#define {}_DTYPE \"{}\"\n", prefix, elemName(t.elem).str());
+  out += fmt::format("#define {}_ELEMENT_SIZE {}u\n", prefix, elemSize(t.elem));
+  out += fmt::format("#define {}_RANK {}\n", prefix, t.rank());
+  out += fmt::format("#define {}_SHAPE {{{}}}\n", prefix,
+                     t.rank() ? llvm::join(dims, ", ") : "1");
+  if (t.quant && t.quant->isPerTensor()) {
+    out += fmt::format("#define {}_SCALE {}f\n", prefix,
+                       formatFloat(t.quant->scales[0]));
+    out += fmt::format("#define {}_ZERO_POINT {}\n", prefix,
+                       t.quant->zeroPoints[0]);
+  }
+}
+
+std::string writeHeader(const Function &f, const MemoryPlan &plan,
+                        llvm::StringRef name) {
+  std::string upper = name.upper();
+  std::string out;
+  out += fmt::format(
+      "/* Interface of the mnc-generated object for model \"{0}\" (ABI v1).\n"
+      " *\n"
+      " * Call {0}_run(inputs, outputs, scratch) with one pointer per input\n"
+      " * and output tensor (dense row-major data of the sizes below) and a\n"
+      " * scratch buffer of {1}_SCRATCH_SIZE bytes aligned to\n"
+      " * {1}_SCRATCH_ALIGN. The object writes only the outputs and the\n"
+      " * scratch buffer and has no global state, so calls on distinct\n"
+      " * scratch buffers may run concurrently. Quantized tensors hold\n"
+      " * q with real = SCALE * (q - ZERO_POINT). */\n"
+      "#ifndef {1}_MNC_H\n#define {1}_MNC_H\n\n"
+      "#include <stddef.h>\n#include <stdint.h>\n\n"
+      "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
+      name.str(), upper);
+  out += fmt::format("#define {}_ABI_VERSION 1\n", upper);
+  out += fmt::format("#define {}_NUM_INPUTS {}\n", upper, f.args.size());
+  out += fmt::format("#define {}_NUM_OUTPUTS {}\n", upper, f.results.size());
+  out += fmt::format("/* Exact peak of the scratch arena, in bytes. */\n"
+                     "#define {}_SCRATCH_SIZE {}u\n",
+                     upper, plan.size);
+  out += fmt::format("#define {}_SCRATCH_ALIGN {}u\n", upper, kScratchAlign);
+  out += fmt::format("/* Multiply-accumulates per run. */\n"
+                     "#define {}_MACS {}ull\n\n",
+                     upper, macCount(f));
+  for (size_t i = 0; i < f.args.size(); ++i)
+    writeTensor(out, fmt::format("{}_INPUT{}", upper, i), f.type(f.args[i]),
+                f.argNames[i]);
+  for (size_t i = 0; i < f.results.size(); ++i)
+    writeTensor(out, fmt::format("{}_OUTPUT{}", upper, i), f.type(f.results[i]),
+                f.resultNames[i]);
+  out += fmt::format(
+      "\n/* Runs the model once. Returns 0 on success. Reads inputs, writes\n"
+      " * outputs, uses only scratch. */\n"
+      "int {}_run(const void *const inputs[], void *const outputs[],\n"
+      "           void *scratch);\n\n"
+      "#ifdef __cplusplus\n}}\n#endif\n\n#endif\n",
+      name.str());
+  return out;
+}
+
+} // namespace mnc

@@ -1,0 +1,41 @@
+// Static placement of intermediate tensors in the caller's scratch arena.
+// Every value that is neither a function argument, a constant nor bound to
+// a function result gets an offset; two values share bytes only if their
+// live ranges (definition to last use, inclusive) are disjoint, so an op
+// never writes over its own operands.
+#pragma once
+
+#include "ir/IR.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace mnc {
+
+/// Alignment of every placement and of the arena itself (one cache line,
+/// and enough for any vector load).
+constexpr int64_t kScratchAlign = 64;
+
+struct MemoryPlan {
+  /// Byte offset per ValueId in the arena, or -1 when not in the arena.
+  std::vector<int64_t> offsets;
+  /// Offset of each op's workspace (temporary bytes it needs while it
+  /// runs), or -1 when it needs none.
+  std::vector<int64_t> workspaceOffsets;
+  /// Exact arena size: the end of the highest placement.
+  int64_t size = 0;
+};
+
+/// Bytes of temporary workspace an op needs while it runs.
+using WorkspaceFn = llvm::function_ref<int64_t(const Function &, const Op &)>;
+
+/// Liveness-based first-fit placement of `f`'s intermediate values.
+MemoryPlan planMemory(const Function &f, WorkspaceFn workspace);
+
+/// Whether a value lives in the arena: defined by a non-constant op and not
+/// written straight into a result buffer.
+std::vector<bool> arenaValues(const Function &f);
+
+} // namespace mnc

@@ -1,0 +1,121 @@
+// Target resolution: triple -> llvm::Target, CPU and feature validation via
+// MCSubtargetInfo, and the TargetMachine options generated code relies on.
+#include "backends/Target.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <fmt/format.h>
+
+#include <mutex>
+
+namespace mnc {
+
+void initializeTargets() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+  });
+}
+
+static llvm::Error makeError(const std::string &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static std::string registeredTargets() {
+  std::vector<std::string> names;
+  for (const llvm::Target &t : llvm::TargetRegistry::targets())
+    names.push_back(t.getName());
+  llvm::sort(names);
+  return llvm::join(names, ", ");
+}
+
+static llvm::Error checkCpu(const llvm::MCSubtargetInfo &sti,
+                            const TargetSpec &spec, llvm::StringRef triple) {
+  if (spec.cpu.empty() || sti.isCPUStringValid(spec.cpu))
+    return llvm::Error::success();
+  std::vector<std::string> names;
+  for (const llvm::SubtargetSubTypeKV &kv : sti.getAllProcessorDescriptions())
+    names.push_back(kv.Key);
+  return makeError(fmt::format("unknown CPU '{}' for target '{}'; valid "
+                               "CPUs: {}",
+                               spec.cpu, triple.str(),
+                               llvm::join(names, ", ")));
+}
+
+static llvm::Error checkFeatures(const llvm::MCSubtargetInfo &sti,
+                                 const TargetSpec &spec,
+                                 llvm::StringRef triple) {
+  llvm::SmallVector<llvm::StringRef, 8> parts;
+  llvm::StringRef(spec.features).split(parts, ',', -1, false);
+  for (llvm::StringRef part : parts) {
+    part = part.trim();
+    if (!part.consume_front("+") && !part.consume_front("-"))
+      return makeError(fmt::format(
+          "feature '{}' must start with '+' or '-' (e.g. +avx2,-fma)",
+          part.str()));
+    if (llvm::any_of(
+            sti.getAllProcessorFeatures(),
+            [&](const llvm::SubtargetFeatureKV &kv) { return part == kv.Key; }))
+      continue;
+    std::vector<std::string> names;
+    for (const llvm::SubtargetFeatureKV &kv : sti.getAllProcessorFeatures())
+      names.push_back(kv.Key);
+    return makeError(fmt::format("unknown feature '{}' for target '{}'; valid "
+                                 "features: {}",
+                                 part.str(), triple.str(),
+                                 llvm::join(names, ", ")));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const TargetSpec &spec) {
+  initializeTargets();
+  std::string tripleName = spec.triple.empty()
+                               ? llvm::sys::getDefaultTargetTriple()
+                               : llvm::Triple::normalize(spec.triple);
+  llvm::Triple triple(tripleName);
+  std::string lookupError;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(tripleName, lookupError);
+  if (!target || triple.getArch() == llvm::Triple::UnknownArch)
+    return makeError(fmt::format("unknown target triple '{}'; registered "
+                                 "targets: {} (e.g. x86_64-linux-gnu, "
+                                 "aarch64-linux-gnu, thumbv7em-none-eabihf, "
+                                 "thumbv8.1m.main-none-eabihf)",
+                                 spec.triple, registeredTargets()));
+  std::string cpu = spec.cpu.empty() && spec.triple.empty()
+                        ? llvm::sys::getHostCPUName().str()
+                        : spec.cpu;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(tripleName, "", ""));
+  if (auto err = checkCpu(*sti, {spec.triple, cpu, spec.features}, tripleName))
+    return err;
+  if (auto err = checkFeatures(*sti, spec, tripleName))
+    return err;
+
+  llvm::TargetOptions options;
+  if (triple.getEnvironment() == llvm::Triple::EABIHF ||
+      triple.getEnvironment() == llvm::Triple::GNUEABIHF)
+    options.FloatABIType = llvm::FloatABI::Hard;
+  // Hosted targets link into position-independent executables by default;
+  // bare-metal firmware is linked at fixed addresses.
+  auto reloc = triple.getOS() == llvm::Triple::UnknownOS ? llvm::Reloc::Static
+                                                         : llvm::Reloc::PIC_;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      tripleName, cpu, spec.features, options, reloc, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return makeError("cannot create a target machine for '" + tripleName + "'");
+  return tm;
+}
+
+} // namespace mnc

@@ -1,0 +1,145 @@
+// Function skeleton (argument and result binding, arena placement), the
+// optimization pipeline and machine code emission.
+#include "backends/llvm/CodeGen.h"
+#include "backends/llvm/Lowering.h"
+
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mnc {
+
+static llvm::Function *declareRun(llvm::Module &module, llvm::StringRef name,
+                                  llvm::TargetMachine &tm) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *type = llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx),
+                                       {ptrTy, ptrTy, ptrTy}, false);
+  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
+                                    name + "_run", module);
+  fn->setDoesNotThrow();
+  fn->addFnAttr("no-builtins");
+  fn->addFnAttr("target-cpu", tm.getTargetCPU());
+  if (!tm.getTargetFeatureString().empty())
+    fn->addFnAttr("target-features", tm.getTargetFeatureString());
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  if (!tm.getTargetTriple().isOSBinFormatMachO())
+    fn->setUWTableKind(llvm::UWTableKind::None);
+  for (unsigned i = 0; i < 3; ++i)
+    fn->addParamAttr(i, llvm::Attribute::NoCapture);
+  return fn;
+}
+
+/// Points each value at its storage: caller buffers for arguments and
+/// results, the arena for intermediates. Returns the results that need a
+/// copy at the end (constants, arguments or repeats returned as results).
+static std::vector<unsigned> bindStorage(Lowering &l, llvm::Function *fn) {
+  const Function &f = l.f;
+  auto &b = l.b;
+  auto *ptrTy = b.getPtrTy();
+  auto slot = [&](llvm::Value *array, unsigned i) {
+    return b.CreateLoad(ptrTy, b.CreateConstInBoundsGEP1_32(ptrTy, array, i));
+  };
+  for (unsigned i = 0; i < f.args.size(); ++i)
+    l.setPtr(f.args[i], slot(fn->getArg(0), i));
+  std::vector<int> def = f.definingOps();
+  std::vector<unsigned> copies;
+  std::vector<bool> bound(f.valueTypes.size(), false);
+  for (unsigned i = 0; i < f.results.size(); ++i) {
+    ValueId v = f.results[i];
+    bool direct =
+        def[v] >= 0 && f.ops[def[v]].kind != OpKind::Constant && !bound[v];
+    if (!direct) {
+      copies.push_back(i);
+      continue;
+    }
+    bound[v] = true;
+    l.setPtr(v, slot(fn->getArg(1), i));
+  }
+  for (ValueId v = 0; v < f.valueTypes.size(); ++v)
+    if (l.plan.offsets[v] >= 0)
+      l.setPtr(v, b.CreateInBoundsGEP(b.getInt8Ty(), l.scratch(),
+                                      l.idx(l.plan.offsets[v])));
+  return copies;
+}
+
+static void copyResult(Lowering &l, llvm::Function *fn, unsigned i) {
+  ValueId v = l.f.results[i];
+  auto &b = l.b;
+  llvm::Value *out = b.CreateLoad(
+      b.getPtrTy(),
+      b.CreateConstInBoundsGEP1_32(b.getPtrTy(), fn->getArg(1), i));
+  ElemKind kind = l.f.type(v).elem;
+  l.loop(0, l.f.type(v).numElements(),
+         [&](llvm::Value *j) { l.storeAt(out, kind, j, l.load(v, j)); });
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
+              llvm::TargetMachine &tm, llvm::LLVMContext &ctx) {
+  auto module = std::make_unique<llvm::Module>(name, ctx);
+  module->setTargetTriple(tm.getTargetTriple().str());
+  module->setDataLayout(tm.createDataLayout());
+  llvm::Function *fn = declareRun(*module, name, tm);
+  Lowering l(f, plan, *module, fn);
+  std::vector<unsigned> copies = bindStorage(l, fn);
+  for (const Op &op : f.ops)
+    if (auto err = lowerOp(l, op))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(), "@%s: op %zu (%s): %s",
+          f.name.c_str(), static_cast<size_t>(&op - f.ops.data()),
+          mnemonic(op.kind).data(), llvm::toString(std::move(err)).c_str());
+  for (unsigned i : copies)
+    copyResult(l, fn, i);
+  l.b.CreateRet(l.b.getInt32(0));
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (llvm::verifyModule(*module, &os))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "internal error: invalid LLVM IR: %s",
+                                   message.c_str());
+  return module;
+}
+
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  tuning.LoopUnrolling = true;
+  llvm::PassBuilder pb(&tm, tuning);
+  llvm::TargetLibraryInfoImpl tlii(tm.getTargetTriple());
+  tlii.disableAllFunctions();
+  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm =
+      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(module, mam);
+}
+
+llvm::Expected<std::string>
+emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm, FileKind kind) {
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  auto fileType = kind == FileKind::Object
+                      ? llvm::CodeGenFileType::ObjectFile
+                      : llvm::CodeGenFileType::AssemblyFile;
+  if (tm.addPassesToEmitFile(pm, os, nullptr, fileType))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "target '%s' cannot emit this file type",
+                                   tm.getTargetTriple().str().c_str());
+  pm.run(module);
+  return std::string(buffer.str());
+}
+
+} // namespace mnc

@@ -1,0 +1,200 @@
+// Lowering helpers (loops, element access, constant globals) and the
+// op-table dispatch.
+#include "backends/llvm/Lowering.h"
+#include "backends/llvm/MathEmit.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+
+namespace mnc {
+
+Lowering::Lowering(const Function &f, const MemoryPlan &plan,
+                   llvm::Module &module, llvm::Function *fn)
+    : f(f), plan(plan), module(module), b(module.getContext()),
+      ptrs(f.valueTypes.size(), nullptr) {
+  idxTy = module.getDataLayout().getIntPtrType(module.getContext());
+  entry = llvm::BasicBlock::Create(module.getContext(), "entry", fn);
+  b.SetInsertPoint(entry);
+  scratchArg = fn->getArg(2);
+}
+
+llvm::Value *Lowering::workspace(const Op &op) {
+  size_t index = &op - f.ops.data();
+  return b.CreateInBoundsGEP(b.getInt8Ty(), scratchArg,
+                             idx(plan.workspaceOffsets[index]));
+}
+
+llvm::Type *Lowering::elemType(ElemKind kind) {
+  switch (kind) {
+  case ElemKind::F32:
+    return b.getFloatTy();
+  case ElemKind::I64:
+    return b.getInt64Ty();
+  case ElemKind::I32:
+    return b.getInt32Ty();
+  case ElemKind::I8:
+  case ElemKind::U8:
+    return b.getInt8Ty();
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+llvm::Value *Lowering::loadAt(llvm::Value *base, ElemKind kind,
+                              llvm::Value *index) {
+  llvm::Type *type = elemType(kind);
+  return b.CreateLoad(type, b.CreateInBoundsGEP(type, base, index));
+}
+
+void Lowering::storeAt(llvm::Value *base, ElemKind kind, llvm::Value *index,
+                       llvm::Value *value) {
+  llvm::Type *type = elemType(kind);
+  b.CreateStore(value, b.CreateInBoundsGEP(type, base, index));
+}
+
+llvm::Value *Lowering::load(ValueId v, llvm::Value *index) {
+  return loadAt(ptr(v), f.type(v).elem, index);
+}
+
+void Lowering::store(ValueId v, llvm::Value *index, llvm::Value *value) {
+  storeAt(ptr(v), f.type(v).elem, index, value);
+}
+
+llvm::Value *Lowering::loadI32(ValueId v, llvm::Value *index) {
+  llvm::Value *x = load(v, index);
+  switch (f.type(v).elem) {
+  case ElemKind::U8:
+    return b.CreateZExt(x, b.getInt32Ty());
+  case ElemKind::I8:
+    return b.CreateSExt(x, b.getInt32Ty());
+  default:
+    return b.CreateSExtOrTrunc(x, b.getInt32Ty());
+  }
+}
+
+llvm::Value *Lowering::saturateToInt(llvm::Value *x, ElemKind kind) {
+  bool isUnsigned = kind == ElemKind::U8;
+  x = emitClamp(b, x, isUnsigned ? 0.0f : -128.0f,
+                isUnsigned ? 255.0f : 127.0f);
+  return b.CreateTrunc(b.CreateFPToSI(x, b.getInt32Ty()), elemType(kind));
+}
+
+llvm::Value *Lowering::requantize(llvm::Value *acc, llvm::Value *multiplier,
+                                  llvm::Value *zeroPoint, ElemKind kind) {
+  llvm::Value *scaled =
+      b.CreateFMul(b.CreateSIToFP(acc, b.getFloatTy()), multiplier);
+  llvm::Value *shifted = b.CreateFAdd(
+      emitRoundEven(b, scaled), b.CreateSIToFP(zeroPoint, b.getFloatTy()));
+  return saturateToInt(shifted, kind);
+}
+
+llvm::Value *Lowering::constantData(llvm::ArrayRef<uint8_t> bytes,
+                                    unsigned align) {
+  auto *init = llvm::ConstantDataArray::get(module.getContext(), bytes);
+  auto *global =
+      new llvm::GlobalVariable(module, init->getType(), /*isConstant=*/true,
+                               llvm::GlobalValue::PrivateLinkage, init,
+                               "const." + std::to_string(nextGlobal++));
+  global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  global->setAlignment(llvm::Align(align));
+  return global;
+}
+
+llvm::Value *Lowering::constantF32(llvm::ArrayRef<float> values) {
+  return constantData(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(values.data()), values.size() * 4));
+}
+
+llvm::Value *Lowering::constantI32(llvm::ArrayRef<int32_t> values) {
+  return constantData(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(values.data()), values.size() * 4));
+}
+
+void Lowering::loop(int64_t lo, int64_t hi,
+                    llvm::function_ref<void(llvm::Value *)> body) {
+  if (lo >= hi)
+    return;
+  if (hi - lo == 1)
+    return body(idx(lo));
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  llvm::Function *fn = pre->getParent();
+  auto *header = llvm::BasicBlock::Create(ctx, "loop", fn);
+  auto *exit = llvm::BasicBlock::Create(ctx, "loop.end", fn);
+  b.CreateBr(header);
+  b.SetInsertPoint(header);
+  llvm::PHINode *iv = b.CreatePHI(idxTy, 2, "i");
+  iv->addIncoming(idx(lo), pre);
+  body(iv);
+  llvm::Value *next = b.CreateAdd(iv, idx(1), "", /*HasNUW=*/true,
+                                  /*HasNSW=*/true);
+  iv->addIncoming(next, b.GetInsertBlock());
+  b.CreateCondBr(b.CreateICmpSLT(next, idx(hi)), header, exit);
+  b.SetInsertPoint(exit);
+}
+
+void Lowering::loopNest(
+    llvm::ArrayRef<int64_t> shape,
+    llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)> body) {
+  llvm::SmallVector<llvm::Value *, 6> ivs;
+  std::function<void(size_t)> level = [&](size_t d) {
+    if (d == shape.size())
+      return body(ivs);
+    loop(0, shape[d], [&](llvm::Value *iv) {
+      ivs.push_back(iv);
+      level(d + 1);
+      ivs.pop_back();
+    });
+  };
+  level(0);
+}
+
+llvm::Value *Lowering::linear(llvm::ArrayRef<llvm::Value *> ivs,
+                              llvm::ArrayRef<int64_t> strides, int64_t base) {
+  llvm::Value *sum = idx(base);
+  for (size_t d = 0; d < ivs.size(); ++d)
+    if (strides[d] != 0)
+      // Offsets may be negative (window taps in padding), so no nuw.
+      sum = b.CreateAdd(sum,
+                        b.CreateMul(ivs[d], idx(strides[d]), "", false, true),
+                        "", false, true);
+  return sum;
+}
+
+llvm::Value *Lowering::local(llvm::Type *type) {
+  llvm::IRBuilder<> eb(entry, entry->getFirstInsertionPt());
+  return eb.CreateAlloca(type);
+}
+
+llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
+                                               size_t rank) {
+  llvm::SmallVector<int64_t, 4> own = stridesOf(shape);
+  llvm::SmallVector<int64_t, 4> result(rank - shape.size(), 0);
+  for (size_t d = 0; d < shape.size(); ++d)
+    result.push_back(shape[d] == 1 ? 0 : own[d]);
+  return result;
+}
+
+// Quantized conv2d accumulates one output plane, quantized matmul one
+// output row, in i32 before requantizing.
+int64_t loweringWorkspace(const Function &f, const Op &op) {
+  if (!f.type(op.operands.empty() ? op.results[0] : op.operands[0])
+           .isQuantized())
+    return 0;
+  const TensorType &y = f.type(op.results[0]);
+  if (op.kind == OpKind::Conv2d)
+    return y.shape[2] * y.shape[3] * 4;
+  if (op.kind == OpKind::MatMul)
+    return y.shape.back() * 4;
+  return 0;
+}
+
+llvm::Error lowerOp(Lowering &l, const Op &op) {
+  using LowerFn = llvm::Error (*)(Lowering &, const Op &);
+  static constexpr LowerFn table[] = {
+#define MNC_OP(Name, ...) &lower##Name,
+#include "ir/Ops.def"
+  };
+  return table[static_cast<unsigned>(op.kind)](l, op);
+}
+
+} // namespace mnc

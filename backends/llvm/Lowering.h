@@ -1,0 +1,102 @@
+// Shared state and helpers for lowering one mnc Function to one LLVM
+// function. Every op is lowered to plain loop nests over constant shapes;
+// LLVM's O3 pipeline (run later with the target's cost model) unrolls and
+// vectorizes them. Per-op lowering functions are declared from the op
+// table, one `lower<Name>` per row of ir/Ops.def.
+#pragma once
+
+#include "backends/MemoryPlan.h"
+#include "ir/IR.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+
+#include <vector>
+
+namespace mnc {
+
+/// Lowering state for one function.
+class Lowering {
+public:
+  Lowering(const Function &f, const MemoryPlan &plan, llvm::Module &module,
+           llvm::Function *fn);
+
+  const Function &f;
+  const MemoryPlan &plan;
+  llvm::Module &module;
+  llvm::IRBuilder<> b;
+  llvm::Type *idxTy; ///< Pointer-sized integer: loop counters and offsets.
+
+  /// Base pointer of a value's storage.
+  llvm::Value *ptr(ValueId v) const { return ptrs[v]; }
+  void setPtr(ValueId v, llvm::Value *p) { ptrs[v] = p; }
+  /// Pointer to the workspace of the op being lowered.
+  llvm::Value *workspace(const Op &op);
+  llvm::Value *scratch() const { return scratchArg; }
+
+  llvm::Value *idx(int64_t value) {
+    return llvm::ConstantInt::get(idxTy, value);
+  }
+  llvm::Value *i32(int64_t value) { return b.getInt32(value); }
+  llvm::Value *f32(double value) {
+    return llvm::ConstantFP::get(b.getFloatTy(), value);
+  }
+  llvm::Type *elemType(ElemKind kind);
+
+  /// Element `index` (in elements) of value `v`.
+  llvm::Value *load(ValueId v, llvm::Value *index);
+  void store(ValueId v, llvm::Value *index, llvm::Value *value);
+  llvm::Value *loadAt(llvm::Value *base, ElemKind kind, llvm::Value *index);
+  void storeAt(llvm::Value *base, ElemKind kind, llvm::Value *index,
+               llvm::Value *value);
+
+  /// Element of a quantized (or i32) value widened to i32.
+  llvm::Value *loadI32(ValueId v, llvm::Value *index);
+  /// saturate(rne(float(acc) * multiplier) + zeroPoint) as element kind
+  /// `kind` (i8/u8), the requantization rule of ir/Math.h.
+  llvm::Value *requantize(llvm::Value *acc, llvm::Value *multiplier,
+                          llvm::Value *zeroPoint, ElemKind kind);
+  /// Float to i8/u8 with saturation; `x` holds an integral value.
+  llvm::Value *saturateToInt(llvm::Value *x, ElemKind kind);
+
+  /// A private constant global with `bytes`; `align` bytes aligned.
+  llvm::Value *constantData(llvm::ArrayRef<uint8_t> bytes, unsigned align = 16);
+  llvm::Value *constantF32(llvm::ArrayRef<float> values);
+  llvm::Value *constantI32(llvm::ArrayRef<int32_t> values);
+
+  /// Emits `for (i = lo; i < hi; ++i) body(i)` with constant bounds; an
+  /// empty range emits nothing.
+  void loop(int64_t lo, int64_t hi,
+            llvm::function_ref<void(llvm::Value *)> body);
+  /// A loop nest over every index of `shape` (row-major, last dim inner).
+  void loopNest(llvm::ArrayRef<int64_t> shape,
+                llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)> body);
+  /// sum(ivs[d] * strides[d]) + base.
+  llvm::Value *linear(llvm::ArrayRef<llvm::Value *> ivs,
+                      llvm::ArrayRef<int64_t> strides, int64_t base = 0);
+  /// A stack slot in the entry block (promoted to a register by SROA).
+  llvm::Value *local(llvm::Type *type);
+
+private:
+  std::vector<llvm::Value *> ptrs;
+  llvm::Value *scratchArg;
+  llvm::BasicBlock *entry;
+  unsigned nextGlobal = 0;
+};
+
+/// Row-major strides of `shape` as seen from a broadcast result of rank
+/// `rank`: dims of extent 1 (and missing leading dims) get stride 0.
+llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
+                                               size_t rank);
+
+#define MNC_OP(Name, ...) llvm::Error lower##Name(Lowering &l, const Op &op);
+#include "ir/Ops.def"
+
+/// Dispatches to the lowering function of `op`'s kind (from ir/Ops.def).
+llvm::Error lowerOp(Lowering &l, const Op &op);
+
+/// Bytes of workspace the lowering of `op` needs (see MemoryPlan).
+int64_t loweringWorkspace(const Function &f, const Op &op);
+
+} // namespace mnc

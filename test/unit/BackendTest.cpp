@@ -1,0 +1,374 @@
+// The LLVM backend against the ONNX node tests and the reference
+// interpreter: each case is compiled for the host, linked with a generated
+// driver (which also checks guard bytes around every buffer) and run.
+#include "InterpreterTestUtil.h"
+
+#include "backends/Compile.h"
+#include "backends/MemoryPlan.h"
+#include "backends/Target.h"
+#include "backends/llvm/Lowering.h"
+#include "ir/Interpreter.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace mnc;
+using namespace mnc::test;
+
+namespace {
+
+using Ints = std::vector<int64_t>;
+
+/// Builds a one-function module with an argument per input.
+Module buildModule(llvm::ArrayRef<Tensor> inputs, const BuildFn &build) {
+  Module m;
+  m.functions.emplace_back();
+  Builder b(m.functions.back());
+  llvm::SmallVector<ValueId, 4> args;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    args.push_back(b.addArg(inputs[i].type, "x" + std::to_string(i)));
+  auto results = build(b, args);
+  EXPECT_TRUE(bool(results)) << llvm::toString(results.takeError());
+  if (results)
+    for (size_t i = 0; i < results->size(); ++i)
+      b.addResult((*results)[i], "y" + std::to_string(i));
+  return m;
+}
+
+::testing::AssertionResult compiledLike(const Module &m,
+                                        llvm::ArrayRef<Tensor> inputs,
+                                        llvm::ArrayRef<Tensor> expected) {
+  auto outputs = runCompiled(m, inputs);
+  if (!outputs)
+    return ::testing::AssertionFailure() << llvm::toString(outputs.takeError());
+  if (outputs->size() != expected.size())
+    return ::testing::AssertionFailure() << "result count differs";
+  for (size_t i = 0; i < expected.size(); ++i)
+    if (auto r = tensorsMatch((*outputs)[i], expected[i]); !r)
+      return r << " (result " << i << ")";
+  return ::testing::AssertionSuccess();
+}
+
+/// Compiled outputs against the interpreter's on the same module.
+::testing::AssertionResult
+compiledLikeInterpreter(llvm::ArrayRef<Tensor> inputs, const BuildFn &build) {
+  Module m = buildModule(inputs, build);
+  auto expected = interpret(m.functions.front(), inputs);
+  if (!expected)
+    return ::testing::AssertionFailure()
+           << llvm::toString(expected.takeError());
+  return compiledLike(m, inputs, *expected);
+}
+
+Tensor randomTensor(TensorType type, std::mt19937 &rng, float lo = -1,
+                    float hi = 1) {
+  Tensor t(type);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (int64_t i = 0; i < t.numElements(); ++i) {
+    float v = dist(rng);
+    switch (type.elem) {
+    case ElemKind::F32:
+      t.data<float>()[i] = v;
+      break;
+    case ElemKind::I8:
+      t.data<int8_t>()[i] = static_cast<int8_t>(v * 127);
+      break;
+    case ElemKind::U8:
+      t.data<uint8_t>()[i] = static_cast<uint8_t>((v + 1) * 127);
+      break;
+    case ElemKind::I32:
+      t.data<int32_t>()[i] = static_cast<int32_t>(v * 1000);
+      break;
+    case ElemKind::I64:
+      t.data<int64_t>()[i] = static_cast<int64_t>(v * 1000);
+      break;
+    }
+  }
+  return t;
+}
+
+struct NodeCase {
+  std::string test;
+  OpKind kind;
+  Attrs attrs;
+  unsigned numOperands = 1;
+};
+
+std::ostream &operator<<(std::ostream &os, const NodeCase &c) {
+  return os << c.test;
+}
+
+Attrs conv(Ints strides, Ints pads, int64_t group = 1) {
+  return {{"strides", strides},
+          {"pads", pads},
+          {"dilations", Ints{1, 1}},
+          {"group", group}};
+}
+Attrs maxPool(Ints kernel, Ints strides, Ints pads, int64_t ceil = 0,
+              Ints dilations = {1, 1}) {
+  return {{"kernel", kernel},
+          {"strides", strides},
+          {"pads", pads},
+          {"ceil_mode", ceil},
+          {"dilations", dilations}};
+}
+Attrs avgPool(Ints kernel, Ints strides, Ints pads, int64_t ceil,
+              int64_t includePad) {
+  return {{"kernel", kernel},
+          {"strides", strides},
+          {"pads", pads},
+          {"ceil_mode", ceil},
+          {"count_include_pad", includePad}};
+}
+Attrs reduce(Ints axes, int64_t keepdims) {
+  return {{"axes", axes}, {"keepdims", keepdims}};
+}
+Attrs axis(int64_t a) { return {{"axis", a}}; }
+
+// A cross-section of the ONNX node tests for the ops MobileNet-family
+// models use, with attributes translated as the importer does.
+std::vector<NodeCase> nodeCases() {
+  return {
+      {"test_basic_conv_with_padding", OpKind::Conv2d,
+       conv({1, 1}, {1, 1, 1, 1}), 2},
+      {"test_basic_conv_without_padding", OpKind::Conv2d,
+       conv({1, 1}, {0, 0, 0, 0}), 2},
+      {"test_conv_with_strides_padding", OpKind::Conv2d,
+       conv({2, 2}, {1, 1, 1, 1}), 2},
+      {"test_conv_with_strides_and_asymmetric_padding", OpKind::Conv2d,
+       conv({2, 2}, {1, 0, 1, 0}), 2},
+      {"test_maxpool_2d_pads", OpKind::MaxPool,
+       maxPool({3, 3}, {1, 1}, {2, 2, 2, 2})},
+      {"test_maxpool_2d_ceil", OpKind::MaxPool,
+       maxPool({3, 3}, {2, 2}, {0, 0, 0, 0}, 1)},
+      {"test_maxpool_2d_dilations", OpKind::MaxPool,
+       maxPool({2, 2}, {1, 1}, {0, 0, 0, 0}, 0, {2, 2})},
+      {"test_maxpool_2d_uint8", OpKind::MaxPool,
+       maxPool({5, 5}, {1, 1}, {2, 2, 2, 2})},
+      {"test_averagepool_2d_pads", OpKind::AvgPool,
+       avgPool({3, 3}, {1, 1}, {2, 2, 2, 2}, 0, 0)},
+      {"test_averagepool_2d_pads_count_include_pad", OpKind::AvgPool,
+       avgPool({3, 3}, {1, 1}, {2, 2, 2, 2}, 0, 1)},
+      {"test_averagepool_2d_ceil", OpKind::AvgPool,
+       avgPool({3, 3}, {2, 2}, {0, 0, 0, 0}, 1, 0)},
+      {"test_globalaveragepool", OpKind::ReduceMean, reduce({2, 3}, 1)},
+      {"test_globalmaxpool", OpKind::ReduceMax, reduce({2, 3}, 1)},
+      {"test_reduce_sum_do_not_keepdims_random", OpKind::ReduceSum,
+       reduce({1}, 0)},
+      {"test_softmax_axis_1", OpKind::Softmax, axis(1)},
+      {"test_softmax_axis_2", OpKind::Softmax, axis(2)},
+      {"test_softmax_large_number", OpKind::Softmax, axis(1)},
+      {"test_logsoftmax_axis_0", OpKind::LogSoftmax, axis(0)},
+      {"test_hardswish", OpKind::HardSwish, {}},
+      {"test_hardsigmoid",
+       OpKind::HardSigmoid,
+       {{"alpha", 0.5f}, {"beta", 0.6f}}},
+      {"test_leakyrelu", OpKind::LeakyRelu, {{"alpha", 0.1f}}},
+      {"test_prelu_broadcast", OpKind::PRelu, {}, 2},
+      {"test_clip", OpKind::Clip, {{"min", -1.0f}, {"max", 1.0f}}},
+      {"test_relu", OpKind::Relu, {}},
+      {"test_sigmoid", OpKind::Sigmoid, {}},
+      {"test_tanh", OpKind::Tanh, {}},
+      {"test_exp", OpKind::Exp, {}},
+      {"test_log", OpKind::Log, {}},
+      {"test_sqrt", OpKind::Sqrt, {}},
+      {"test_neg", OpKind::Neg, {}},
+      {"test_abs", OpKind::Abs, {}},
+      {"test_add_bcast", OpKind::Add, {}, 2},
+      {"test_sub_bcast", OpKind::Sub, {}, 2},
+      {"test_mul_bcast", OpKind::Mul, {}, 2},
+      {"test_div_bcast", OpKind::Div, {}, 2},
+      {"test_max_int32", OpKind::Max, {}, 2},
+      {"test_min_int64", OpKind::Min, {}, 2},
+      {"test_matmul_2d", OpKind::MatMul, {}, 2},
+      {"test_matmul_4d", OpKind::MatMul, {}, 2},
+      {"test_reflect_pad",
+       OpKind::Pad,
+       {{"mode", std::string("reflect")},
+        {"pads", Ints{0, 0, 1, 1, 0, 0, 1, 1}},
+        {"value", 0.0f}}},
+      {"test_constant_pad",
+       OpKind::Pad,
+       {{"mode", std::string("constant")},
+        {"pads", Ints{0, 0, 1, 3, 0, 0, 2, 4}},
+        {"value", 1.2f}}},
+      {"test_slice_neg_steps",
+       OpKind::Slice,
+       {{"starts", Ints{19, 9, 4}},
+        {"ends", Ints{0, 0, 1}},
+        {"steps", Ints{-1, -3, -2}}}},
+      {"test_gather_negative_indices", OpKind::Gather, axis(0), 2},
+      {"test_gather_2d_indices", OpKind::Gather, axis(1), 2},
+      {"test_split_variable_parts_2d",
+       OpKind::Split,
+       {{"axis", int64_t(1)}, {"sizes", Ints{2, 4}}}},
+      {"test_concat_3d_axis_1", OpKind::Concat, axis(1), 2},
+      {"test_transpose_all_permutations_4",
+       OpKind::Transpose,
+       {{"perm", Ints{2, 0, 1}}}},
+      {"test_argmax_keepdims_example_select_last_index",
+       OpKind::ArgMax,
+       {{"axis", int64_t(1)},
+        {"keepdims", int64_t(1)},
+        {"select_last_index", int64_t(1)}}},
+  };
+}
+
+class BackendNodeTest : public ::testing::TestWithParam<NodeCase> {};
+
+TEST_P(BackendNodeTest, MatchesExpectedOutputs) {
+  const NodeCase &c = GetParam();
+  auto data = loadNodeTest(c.test);
+  ASSERT_TRUE(bool(data)) << llvm::toString(data.takeError());
+  data->inputs.resize(c.numOperands);
+  Module m =
+      buildModule(data->inputs, [&](Builder &b, llvm::ArrayRef<ValueId> args) {
+        return b.createMulti(c.kind, args, c.attrs);
+      });
+  EXPECT_TRUE(compiledLike(m, data->inputs, data->outputs));
+}
+
+INSTANTIATE_TEST_SUITE_P(Onnx, BackendNodeTest,
+                         ::testing::ValuesIn(nodeCases()),
+                         [](const ::testing::TestParamInfo<NodeCase> &info) {
+                           return info.param.test.substr(5);
+                         });
+
+llvm::Expected<llvm::SmallVector<ValueId, 1>>
+single(llvm::Expected<ValueId> v) {
+  if (!v)
+    return v.takeError();
+  return llvm::SmallVector<ValueId, 1>{*v};
+}
+
+// A MobileNet-shaped block: conv 3x3/2, relu6, depthwise 3x3, pointwise
+// 1x1, residual-free head of global pool, matmul and softmax.
+TEST(Backend, TinyMobileNetMatchesInterpreter) {
+  std::mt19937 rng(7);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {1, 3, 16, 16}), rng);
+  EXPECT_TRUE(compiledLikeInterpreter({x}, [&](Builder &b,
+                                               llvm::ArrayRef<ValueId> args) {
+    auto w0 =
+        b.constant(randomTensor(TensorType(ElemKind::F32, {8, 3, 3, 3}), rng));
+    auto b0 = b.constant(randomTensor(TensorType(ElemKind::F32, {8}), rng));
+    auto c0 =
+        b.create(OpKind::Conv2d, {args[0], w0, b0}, conv({2, 2}, {1, 1, 1, 1}));
+    auto r0 = b.create(OpKind::Clip, {*c0}, {{"min", 0.0f}, {"max", 6.0f}});
+    auto w1 =
+        b.constant(randomTensor(TensorType(ElemKind::F32, {8, 1, 3, 3}), rng));
+    auto c1 =
+        b.create(OpKind::Conv2d, {*r0, w1}, conv({1, 1}, {1, 1, 1, 1}, 8));
+    auto w2 =
+        b.constant(randomTensor(TensorType(ElemKind::F32, {16, 8, 1, 1}), rng));
+    auto c2 = b.create(OpKind::Conv2d, {*c1, w2}, conv({1, 1}, {0, 0, 0, 0}));
+    auto hs = b.create(OpKind::HardSwish, {*c2});
+    auto pool = b.create(OpKind::ReduceMean, {*hs}, reduce({2, 3}, 0));
+    auto fc =
+        b.constant(randomTensor(TensorType(ElemKind::F32, {16, 10}), rng));
+    auto logits = b.create(OpKind::MatMul, {*pool, fc});
+    return single(b.create(OpKind::Softmax, {*logits}, axis(1)));
+  }));
+}
+
+TensorType quantType(ElemKind kind, llvm::ArrayRef<int64_t> shape, float scale,
+                     int32_t zero) {
+  return TensorType(kind, shape, QuantParams{{scale}, {zero}, std::nullopt});
+}
+
+// int8 path: quantize, per-channel quantized conv (dense and depthwise),
+// max pool, requantize, quantized matmul, dequantize.
+TEST(Backend, QuantizedChainMatchesInterpreter) {
+  std::mt19937 rng(11);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {1, 4, 9, 9}), rng);
+  EXPECT_TRUE(compiledLikeInterpreter({x}, [&](Builder &b,
+                                               llvm::ArrayRef<ValueId> args) {
+    auto q = b.create(OpKind::Quantize, {args[0]}, {},
+                      quantType(ElemKind::U8, {1, 4, 9, 9}, 0.01f, 128));
+    Tensor w = randomTensor(TensorType(ElemKind::I8, {6, 4, 3, 3}), rng);
+    w.type.quant = QuantParams{
+        {0.01f, 0.02f, 0.015f, 0.01f, 0.03f, 0.02f}, {0, 0, 0, 0, 0, 0}, 0};
+    Tensor bias = randomTensor(TensorType(ElemKind::I32, {6}), rng);
+    auto c = b.create(OpKind::Conv2d, {*q, b.constant(w), b.constant(bias)},
+                      conv({1, 1}, {1, 1, 1, 1}),
+                      quantType(ElemKind::U8, {1, 6, 9, 9}, 0.05f, 120));
+    Tensor dw = randomTensor(TensorType(ElemKind::I8, {6, 1, 3, 3}), rng);
+    dw.type.quant = QuantParams{{0.02f}, {3}, std::nullopt};
+    auto d = b.create(OpKind::Conv2d, {*c, b.constant(dw)},
+                      conv({2, 2}, {1, 1, 1, 1}, 6),
+                      quantType(ElemKind::U8, {1, 6, 5, 5}, 0.04f, 100));
+    auto p =
+        b.create(OpKind::MaxPool, {*d}, maxPool({2, 2}, {1, 1}, {0, 0, 0, 0}));
+    auto r = b.create(OpKind::Requantize, {*p}, {},
+                      quantType(ElemKind::I8, {1, 6, 4, 4}, 0.05f, -3));
+    auto flat = b.create(OpKind::Reshape, {*r}, {{"shape", Ints{1, 96}}});
+    Tensor fc = randomTensor(TensorType(ElemKind::I8, {96, 5}), rng);
+    fc.type.quant = QuantParams{{0.01f}, {0}, std::nullopt};
+    auto mm = b.create(OpKind::MatMul, {*flat, b.constant(fc)}, {},
+                       quantType(ElemKind::I8, {1, 5}, 0.1f, 2));
+    return single(b.create(OpKind::Dequantize, {*mm}));
+  }));
+}
+
+TEST(Backend, ResultsThatAreArgumentsOrConstants) {
+  std::mt19937 rng(3);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {2, 3}), rng);
+  EXPECT_TRUE(compiledLikeInterpreter(
+      {x},
+      [&](Builder &b, llvm::ArrayRef<ValueId> args)
+          -> llvm::Expected<llvm::SmallVector<ValueId, 1>> {
+        auto c = b.constant(randomTensor(TensorType(ElemKind::F32, {3}), rng));
+        auto y = b.create(OpKind::Add, {args[0], c});
+        if (!y)
+          return y.takeError();
+        return llvm::SmallVector<ValueId, 1>{args[0], c, *y, *y};
+      }));
+}
+
+TEST(MemoryPlan, OverlappingLiveRangesGetDisjointBytes) {
+  Function f;
+  Builder b(f);
+  auto x = b.addArg(TensorType(ElemKind::F32, {1, 64}), "x");
+  auto a = *b.create(OpKind::Relu, {x});
+  auto c = *b.create(OpKind::Neg, {a});
+  auto d = *b.create(OpKind::Abs, {c});
+  auto e = *b.create(OpKind::Add, {a, d});
+  b.addResult(*b.create(OpKind::Exp, {e}), "y");
+  MemoryPlan plan =
+      planMemory(f, [](const Function &, const Op &) { return int64_t(0); });
+  // a lives until the add, so c and d must avoid it; c dies at d, so e may
+  // reuse c's bytes.
+  EXPECT_NE(plan.offsets[a], plan.offsets[c]);
+  EXPECT_NE(plan.offsets[a], plan.offsets[d]);
+  EXPECT_NE(plan.offsets[c], plan.offsets[d]);
+  EXPECT_EQ(plan.offsets[e], plan.offsets[c]);
+  EXPECT_EQ(plan.offsets[x], -1);
+  EXPECT_EQ(plan.size, 3 * 256);
+}
+
+TEST(Target, UnknownNamesListValidOnes) {
+  auto badTriple = createTargetMachine({"sparc9-unknown-foo", "", ""});
+  ASSERT_FALSE(bool(badTriple));
+  EXPECT_NE(llvm::toString(badTriple.takeError()).find("x86-64"),
+            std::string::npos);
+  auto badCpu = createTargetMachine({"aarch64-linux-gnu", "cortex-q9", ""});
+  ASSERT_FALSE(bool(badCpu));
+  EXPECT_NE(llvm::toString(badCpu.takeError()).find("cortex-a76"),
+            std::string::npos);
+  auto badFeature =
+      createTargetMachine({"thumbv7em-none-eabihf", "cortex-m4", "+warp"});
+  ASSERT_FALSE(bool(badFeature));
+  EXPECT_NE(llvm::toString(badFeature.takeError()).find("unknown feature"),
+            std::string::npos);
+  for (auto [triple, cpu] : {std::pair{"x86_64-linux-gnu", "x86-64-v3"},
+                             {"x86_64-linux-gnu", "znver4"},
+                             {"aarch64-linux-gnu", "cortex-a53"},
+                             {"thumbv7em-none-eabihf", "cortex-m7"},
+                             {"thumbv8.1m.main-none-eabihf", "cortex-m55"}}) {
+    auto tm = createTargetMachine({triple, cpu, ""});
+    EXPECT_TRUE(bool(tm)) << triple << " " << cpu << ": "
+                          << llvm::toString(tm.takeError());
+  }
+}
+
+} // namespace
