@@ -110,6 +110,7 @@ int main(int argc, char **argv) {
   printAfterAllOption().setDescription(
       "Print the IR to stderr after every pass");
   printAfterAllOption().addCategory(category);
+  printAfterAllOption().setHiddenFlag(cl::NotHidden);
   cl::HideUnrelatedOptions(category);
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "mnc-opt version " << MNC_VERSION << '\n';
