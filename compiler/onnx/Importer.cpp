@@ -23,9 +23,15 @@ struct Diagnostics {
   bool anyUnsupported = false;
 
   void add(llvm::Error err, llvm::StringRef where) {
-    anyUnsupported |= err.isA<UnsupportedError>();
-    std::string text = llvm::toString(std::move(err));
-    lines.push_back(where.empty() ? text : where.str() + ": " + text);
+    llvm::handleAllErrors(std::move(err), [&](const llvm::ErrorInfoBase &e) {
+      anyUnsupported |= e.isA<UnsupportedError>();
+      std::string text = e.message();
+      llvm::SmallVector<llvm::StringRef, 2> parts;
+      llvm::StringRef(text).split(parts, '\n');
+      for (llvm::StringRef part : parts)
+        lines.push_back(where.empty() ? part.str()
+                                      : where.str() + ": " + part.str());
+    });
   }
   llvm::Error take() {
     if (lines.empty())
@@ -100,11 +106,16 @@ void GraphImporter::checkNodes() {
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto &node = graph.node(i);
     int64_t opset = opsetOf(node);
-    if (!findOpImport(node.domain(), node.op_type(), opset))
-      diags.add(
-          unsupported("{}", unsupportedOpMessage(node.domain(), node.op_type(),
-                                                 opset, node.name())),
-          describeNode(node, i));
+    if (findOpImport(node.domain(), node.op_type(), opset))
+      continue;
+    std::string name = !node.name().empty() ? fmt::format("'{}'", node.name())
+                       : node.output_size()
+                           ? fmt::format("#{} (output '{}')", i, node.output(0))
+                           : fmt::format("#{}", i);
+    diags.add(
+        unsupported("{}", unsupportedOpMessage(node.domain(), node.op_type(),
+                                               opset, name)),
+        describeNode(node, i));
   }
 }
 

@@ -152,7 +152,7 @@ llvm::Error importBatchNorm(NodeContext &ctx) {
       return err;
     in.push_back(*v);
   }
-  const TensorType &xt = ctx.typeOf(in[0]);
+  const TensorType xt = ctx.typeOf(in[0]); // Copy: values are added below.
   if (xt.rank() < 2)
     return invalid("input must have rank >= 2, got {}", toString(xt));
   float eps = ctx.getFloat("epsilon", 1e-5f);

@@ -96,10 +96,10 @@ std::string unsupportedOpMessage(llvm::StringRef domain, llvm::StringRef opType,
   // Detection post-processing has data-dependent output shapes; it belongs
   // after the compiled network, in the application.
   static constexpr llvm::StringRef postProcessing[] = {
-      "TopK", "NonMaxSuppression", "NonZero", "RoiAlign"};
+      "TopK", "NonMaxSuppression", "NonZero", "Unique"};
   if (llvm::is_contained(postProcessing, opType))
     return fmt::format("{} is not supported (data-dependent output shape); "
-                       "cut the graph before node '{}' and run it in the "
+                       "cut the graph before node {} and run it in the "
                        "application",
                        opType.str(), nodeName.str());
   for (const OpImport &row : table)

@@ -2,6 +2,7 @@
 // parameters) with totals, and the list of ONNX ops the importer supports.
 #include "compiler/onnx/Importer.h"
 #include "compiler/tools/Command.h"
+#include "ir/Printer.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/raw_ostream.h"
@@ -22,6 +23,11 @@ cl::opt<bool> listSupportedOps(
     "list-supported-ops",
     cl::desc("List the ONNX ops (domain, type, opsets) mnc imports"),
     cl::sub(inspectCommand));
+cl::opt<bool> printIR("print-ir",
+                      cl::desc("Print the imported module as IR text instead "
+                               "of the table (constants over 16 elements "
+                               "elided)"),
+                      cl::sub(inspectCommand));
 
 /// Multiply-accumulates of conv2d and matmul; other ops count none.
 int64_t macsOf(const Function &f, const Op &op) {
@@ -79,6 +85,12 @@ int inspect() {
   auto module = loadModel(modelPath);
   if (!module)
     return reportError(module.takeError());
+  if (printIR) {
+    PrintOptions opts;
+    opts.elideConstantsLargerThan = 16;
+    printModule(*module, llvm::outs(), opts);
+    return Success;
+  }
   for (const Function &f : module->functions) {
     llvm::outs() << "@" << f.name << ":";
     for (size_t i = 0; i < f.args.size(); ++i)
