@@ -9,7 +9,7 @@
 
 namespace mnc {
 
-static llvm::Expected<const Function *> mainFunction(const Module &m) {
+llvm::Expected<const Function *> entryFunction(const Module &m) {
   for (const Function &f : m.functions)
     if (f.name == "main" || m.functions.size() == 1)
       return &f;
@@ -21,7 +21,7 @@ llvm::Expected<CompileResult>
 compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   if (auto err = checkSymbolName(opts.name))
     return err;
-  auto f = mainFunction(m);
+  auto f = entryFunction(m);
   if (!f)
     return f.takeError();
   auto tm = createTargetMachine(opts.target);

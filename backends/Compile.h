@@ -27,6 +27,9 @@ struct CompileResult {
   int64_t scratchSize = 0;
 };
 
+/// The function a module compiles to: "main", or its only function.
+llvm::Expected<const Function *> entryFunction(const Module &m);
+
 /// Compiles the function "main" of `m` (or its only function).
 llvm::Expected<CompileResult> compileModule(const Module &m,
                                             const CompileOptions &opts,

@@ -115,7 +115,10 @@ llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
   auto compiled = compileModule(m, opts);
   if (!compiled)
     return compiled.takeError();
-  const Function &f = m.functions.front();
+  auto entry = entryFunction(m);
+  if (!entry)
+    return entry.takeError();
+  const Function &f = **entry;
   if (inputs.size() != f.args.size())
     return fail(fmt::format("expected {} inputs, got {}", f.args.size(),
                             inputs.size()));

@@ -1,6 +1,8 @@
 // `mnc run`: runs a model on tensors from files and writes each output as
 // DIR/<output name>.npy. With --reference the IR interpreter computes the
-// outputs; without it, compiled code will.
+// outputs; without it, the model is compiled for the host, linked with a
+// generated driver by `cc` and run.
+#include "backends/Compile.h"
 #include "compiler/TensorIO.h"
 #include "compiler/tools/Command.h"
 #include "ir/Interpreter.h"
@@ -85,9 +87,6 @@ llvm::Expected<std::vector<Tensor>> readInputs(const Function &f) {
 }
 
 int run() {
-  if (!reference)
-    return reportError(fail("running compiled code is not available yet; "
-                            "pass --reference to use the interpreter"));
   auto module = loadModel(modelPath);
   if (!module)
     return reportError(module.takeError());
@@ -97,7 +96,8 @@ int run() {
   auto inputs = readInputs(*f);
   if (!inputs)
     return reportError(inputs.takeError());
-  auto outputs = interpret(*f, *inputs);
+  auto outputs =
+      reference ? interpret(*f, *inputs) : runCompiled(*module, *inputs);
   if (!outputs) {
     reportError(outputs.takeError());
     return InternalError;
