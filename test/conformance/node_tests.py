@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Runs the ONNX backend node tests through `mnc run --reference`.
+
+For every test directory: the model is in scope unless mnc reports it as
+unsupported (exit code 2, the same diagnostic users see), so the in-scope
+set is derived from mnc itself, never listed by hand. Each test_data_set is
+run and compared with its expected outputs: f32 elementwise within
+|a - b| <= 1e-4 * |b| + 1e-5 (NaN matches NaN), integers exactly. Prints
+each failure and a final "N passed, M failed, K out of scope" line; exits 1
+if anything in scope failed.
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+UNSUPPORTED = 2
+
+
+def sanitize(name):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def graph_io(model_path):
+    model = onnx.load(model_path, load_external_data=False)
+    inits = {i.name for i in model.graph.initializer}
+    inputs = [i.name for i in model.graph.input if i.name not in inits]
+    return inputs, [o.name for o in model.graph.output]
+
+
+def compare(name, got, want):
+    if got.shape != want.shape:
+        return f"{name}: shape {got.shape}, expected {want.shape}"
+    if want.dtype == np.float32:
+        if got.dtype != np.float32:
+            return f"{name}: dtype {got.dtype}, expected float32"
+        nan = np.isnan(want)
+        if not np.array_equal(nan, np.isnan(got)):
+            return f"{name}: NaN positions differ"
+        g, w = got[~nan].astype(np.float64), want[~nan].astype(np.float64)
+        err = np.abs(g - w) - (1e-4 * np.abs(w) + 1e-5)
+        if err.size and not (err <= 0).all() and not np.array_equal(g, w):
+            i = int(np.argmax(err))
+            return (f"{name}: max excess error at flat index {i}: got "
+                    f"{g.flat[i]!r}, expected {w.flat[i]!r}")
+        return None
+    if got.dtype != want.dtype or not np.array_equal(got, want):
+        return f"{name}: {got.dtype} values differ from expected {want.dtype}"
+    return None
+
+
+def run_test(mnc, test_dir, work):
+    """Returns ("pass" | "fail" | "skip", message)."""
+    name = os.path.basename(test_dir)
+    model = os.path.join(test_dir, "model.onnx")
+    inputs, outputs = graph_io(model)
+    sets = sorted(d for d in os.listdir(test_dir)
+                  if d.startswith("test_data_set_"))
+    for ds in sets:
+        ds_dir = os.path.join(test_dir, ds)
+        out_dir = os.path.join(work, name, ds)
+        cmd = [mnc, "run", model, "--reference", "--output-dir", out_dir]
+        for i, inp in enumerate(inputs):
+            cmd += ["--input", f"{inp}={os.path.join(ds_dir, f'input_{i}.pb')}"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True,
+                                  timeout=300)
+        except subprocess.TimeoutExpired:
+            return "fail", f"{name}/{ds}: timed out"
+        if proc.returncode == UNSUPPORTED:
+            return "skip", f"{name}: {proc.stderr.strip().splitlines()[0]}"
+        if proc.returncode != 0:
+            return "fail", (f"{name}/{ds}: exit {proc.returncode}: "
+                            f"{proc.stderr.strip()}")
+        for i, out in enumerate(outputs):
+            want = numpy_helper.to_array(onnx.load_tensor(
+                os.path.join(ds_dir, f"output_{i}.pb")))
+            got = np.load(os.path.join(out_dir, sanitize(out) + ".npy"))
+            problem = compare(out, got, want)
+            if problem:
+                return "fail", f"{name}/{ds}: {problem}"
+    return "pass", name
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mnc", default="mnc")
+    ap.add_argument("--root", default="/usr/share/libonnx-testdata/data/node")
+    ap.add_argument("--work", required=True, help="scratch folder")
+    ap.add_argument("--filter", default="", help="regex on test names")
+    ap.add_argument("--show-skipped", action="store_true")
+    ap.add_argument("-j", type=int, default=2)
+    args = ap.parse_args()
+    args.mnc = shutil.which(args.mnc) or args.mnc
+
+    tests = sorted(d for d in os.listdir(args.root)
+                   if re.search(args.filter, d)
+                   and os.path.isfile(os.path.join(args.root, d, "model.onnx")))
+    results = {"pass": [], "fail": [], "skip": []}
+    with concurrent.futures.ThreadPoolExecutor(args.j) as pool:
+        futures = [pool.submit(run_test, args.mnc,
+                               os.path.join(args.root, t), args.work)
+                   for t in tests]
+        for f in futures:
+            kind, message = f.result()
+            results[kind].append(message)
+    for message in results["fail"]:
+        print("FAIL:", message)
+    if args.show_skipped:
+        for message in results["skip"]:
+            print("OUT OF SCOPE:", message)
+    print(f"{len(results['pass'])} passed, {len(results['fail'])} failed, "
+          f"{len(results['skip'])} out of scope")
+    return 1 if results["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
