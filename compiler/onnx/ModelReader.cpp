@@ -178,6 +178,14 @@ TensorReader::readExternal(const onnx::TensorProto &proto, uint64_t byteSize,
   return (*buffer)->getBuffer().str();
 }
 
+llvm::Error TensorReader::reserve(uint64_t bytes, llvm::StringRef what) {
+  totalBytes += bytes;
+  if (totalBytes > limits.maxTotalBytes)
+    return invalid("{}: weights exceed the limit of {} bytes in total",
+                   what.str(), limits.maxTotalBytes);
+  return llvm::Error::success();
+}
+
 llvm::Expected<Tensor> TensorReader::read(const onnx::TensorProto &proto,
                                           llvm::StringRef what) {
   auto elem = elemKindFromOnnx(proto.data_type(), what);
@@ -188,10 +196,8 @@ llvm::Expected<Tensor> TensorReader::read(const onnx::TensorProto &proto,
     return err;
   TensorType type(*elem, shape);
   uint64_t byteSize = type.byteSize();
-  totalBytes += byteSize;
-  if (totalBytes > limits.maxTotalBytes)
-    return invalid("{}: weights exceed the limit of {} bytes in total",
-                   what.str(), limits.maxTotalBytes);
+  if (auto err = reserve(byteSize, what))
+    return err;
   Tensor t(type);
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     auto bytes = readExternal(proto, byteSize, what);

@@ -54,6 +54,9 @@ public:
   llvm::Expected<Tensor> read(const onnx::TensorProto &proto,
                               llvm::StringRef what);
   const Limits &getLimits() const { return limits; }
+  /// Counts `bytes` of other constant data (e.g. folded constants) against
+  /// Limits::maxTotalBytes before they are allocated.
+  llvm::Error reserve(uint64_t bytes, llvm::StringRef what);
 
 private:
   llvm::Expected<std::string> readExternal(const onnx::TensorProto &proto,

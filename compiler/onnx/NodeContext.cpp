@@ -155,6 +155,13 @@ llvm::Expected<ValueId> NodeContext::reshape(ValueId v,
 
 llvm::Error NodeContext::fold(size_t opIndex) {
   const Op &op = g.f.ops[opIndex];
+  // Folded constants become weights, so they count against the same cap
+  // (ConstantOfShape can ask for gigabytes in a few bytes of model).
+  uint64_t bytes = 0;
+  for (ValueId r : op.results)
+    bytes += typeOf(r).byteSize();
+  if (auto err = g.reader->reserve(bytes, "folded constant"))
+    return err;
   llvm::SmallVector<const Tensor *, 4> operands;
   for (ValueId v : op.operands)
     operands.push_back(constant(v));
