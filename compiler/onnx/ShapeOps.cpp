@@ -110,7 +110,10 @@ llvm::Error importConstantOfShape(NodeContext &ctx) {
       return invalid("attribute 'value' must have one element");
     fillValue = std::move(*t);
   }
-  Tensor t(TensorType(fillValue.type.elem, *shape));
+  TensorType type(fillValue.type.elem, *shape);
+  if (auto err = ctx.reader().reserve(type.byteSize(), "ConstantOfShape"))
+    return err;
+  Tensor t(type);
   size_t size = fillValue.bytes.size();
   for (size_t off = 0; off < t.bytes.size(); off += size)
     std::copy(fillValue.bytes.begin(), fillValue.bytes.end(),
