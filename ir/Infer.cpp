@@ -478,10 +478,14 @@ Result inferReshape(const Ctx &c) {
 Result inferTranspose(const Ctx &c) {
   const TensorType &x = c.in(0);
   auto perm = c.op.getInts("perm");
+  // Checked first so a hostile perm list is neither sorted nor printed.
+  if (perm.size() != x.rank())
+    return fail(c, "perm has {} entries, the input has rank {}", perm.size(),
+                x.rank());
   llvm::SmallVector<int64_t, 4> sorted(perm);
   llvm::sort(sorted);
   for (size_t i = 0; i < sorted.size(); ++i)
-    if (sorted[i] != static_cast<int64_t>(i) || sorted.size() != x.rank())
+    if (sorted[i] != static_cast<int64_t>(i))
       return fail(c, "perm [{}] is not a permutation of rank {}",
                   fmt::join(perm, ","), x.rank());
   TensorType t = x;
