@@ -72,7 +72,10 @@ llvm::StringRef npyDescr(ElemKind kind) {
 llvm::Expected<Tensor> parseTensorProto(llvm::StringRef bytes,
                                         llvm::StringRef path) {
   onnx::TensorProto proto;
-  if (!proto.ParseFromArray(bytes.data(), bytes.size()))
+  // Protobuf parses most byte strings as some message; a tensor without a
+  // data type (e.g. a model file) is not one.
+  if (!proto.ParseFromArray(bytes.data(), bytes.size()) ||
+      proto.data_type() == onnx::TensorProto::UNDEFINED)
     return fail(path, "neither a .npy file nor an ONNX TensorProto");
   llvm::StringRef dir = llvm::sys::path::parent_path(path);
   onnximport::TensorReader reader(dir.empty() ? "." : dir.str(), {});
