@@ -166,15 +166,17 @@ TensorReader::readExternal(const onnx::TensorProto &proto, uint64_t byteSize,
   if (!llvm::StringRef(realPath).starts_with(realBase.str().str() + "/"))
     return invalid("{}: external data path '{}' leaves the model's folder",
                    what.str(), location);
+  uint64_t fileSize = 0;
+  if (llvm::sys::fs::file_size(realPath, fileSize) || offset > fileSize ||
+      byteSize > fileSize - offset)
+    return invalid("{}: external data file '{}' has no {} bytes at offset {}",
+                   what.str(), location, byteSize, offset);
   auto buffer = llvm::MemoryBuffer::getFileSlice(realPath, byteSize, offset,
                                                  /*IsVolatile=*/false);
   if (!buffer)
     return invalid("{}: cannot read {} bytes at offset {} of '{}': {}",
                    what.str(), byteSize, offset, location,
                    buffer.getError().message());
-  if ((*buffer)->getBufferSize() != byteSize)
-    return invalid("{}: external data file '{}' is too short", what.str(),
-                   location);
   return (*buffer)->getBuffer().str();
 }
 
@@ -198,26 +200,25 @@ llvm::Expected<Tensor> TensorReader::read(const onnx::TensorProto &proto,
   uint64_t byteSize = type.byteSize();
   if (auto err = reserve(byteSize, what))
     return err;
-  Tensor t(type);
+  // Sizes are checked against the data before the tensor is allocated.
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     auto bytes = readExternal(proto, byteSize, what);
     if (!bytes)
       return bytes.takeError();
-    std::memcpy(t.bytes.data(), bytes->data(), byteSize);
-    return t;
+    return Tensor(type, std::vector<uint8_t>(bytes->begin(), bytes->end()));
   }
   if (proto.has_raw_data()) {
-    if (proto.raw_data().size() != byteSize)
+    const std::string &raw = proto.raw_data();
+    if (raw.size() != byteSize)
       return invalid("{}: {} bytes of raw data, but {} has {} bytes",
-                     what.str(), proto.raw_data().size(), toString(type),
-                     byteSize);
-    std::memcpy(t.bytes.data(), proto.raw_data().data(), byteSize);
-    return t;
+                     what.str(), raw.size(), toString(type), byteSize);
+    return Tensor(type, std::vector<uint8_t>(raw.begin(), raw.end()));
   }
   int64_t n = typedFieldSize(proto, *elem);
-  if (n != t.numElements())
+  if (n != type.numElements())
     return invalid("{}: {} values, but {} has {} elements", what.str(), n,
-                   toString(type), t.numElements());
+                   toString(type), type.numElements());
+  Tensor t(type);
   fillTyped(t, proto);
   return t;
 }

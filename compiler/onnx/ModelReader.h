@@ -21,8 +21,9 @@ struct Limits {
   /// Model files and the sum of all weight bytes (protobuf itself cannot
   /// parse messages over 2 GiB).
   uint64_t maxTotalBytes = uint64_t(2) << 30;
-  /// Elements of any one tensor, constant or activation.
-  int64_t maxElements = int64_t(1) << 31;
+  /// Elements of any one tensor, constant or activation (1 GiB of f32;
+  /// MobileNet activations have about a million).
+  int64_t maxElements = int64_t(1) << 28;
   /// Rank of any tensor.
   size_t maxRank = 8;
 };
