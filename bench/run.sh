@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Benchmark: compiles MobileNet V1, V2, V3-Small, V3-Large at 224, V2 0.35 at
+# 96 (torchvision graphs, random weights) and the pretrained int8 MobileNetV2,
+# and times mnc's object against ONNX Runtime on the same model and input in
+# one run: ORT with 1 and 2 threads, mnc single-threaded. Prints milliseconds
+# (median) and the mnc/ORT ratio (below 1: mnc is faster). Not a test: there
+# is no pass/fail on time.
+#
+# usage: bash bench/run.sh [--runs N] [--warmup N] [--only NAME,...]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+runs=300 warmup=30 only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --runs) runs=$2; shift 2 ;;
+  --warmup) warmup=$2; shift 2 ;;
+  --only) only=$2; shift 2 ;;
+  -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 1 ;;
+  esac
+done
+
+bash scripts/build.sh >/dev/null
+work=build/bench
+mkdir -p "$work/models"
+models="mobilenet_v1 mobilenet_v2 mobilenet_v3_small mobilenet_v3_large mobilenet_v2_0.35_96"
+/usr/bin/python3 tools/models/export_torchvision.py "$work/models" \
+  --only "$(echo $models | tr ' ' ,)" >&2
+cp examples/data/mobilenetv2-12-int8.onnx "$work/models/mobilenet_v2_int8.onnx"
+cp examples/data/coral_grace_hopper.npy "$work/models/mobilenet_v2_int8.input.npy"
+models="$models mobilenet_v2_int8"
+
+median() { sed -n 's/.*"median_ms":\([0-9.]*\).*/\1/p'; }
+
+printf '%-22s %10s %10s %10s %10s %10s\n' model "mnc ms" "ORT 1t" "ORT 2t" "mnc/ORT1" "mnc/ORT2"
+for m in $models; do
+  case ",$only," in ,, | *",$m,"*) ;; *) continue ;; esac
+  dir=$work/$m
+  mkdir -p "$dir"
+  model=$work/models/$m.onnx input=$work/models/$m.input.npy
+  build/bin/mnc compile "$model" -o "$dir/net.o" --header "$dir/net.h" --name net --mcpu native
+  cc -O2 -I"$dir" bench/bench_main.c "$dir/net.o" -o "$dir/bench"
+  mncMs=$("$dir/bench" "$input" "$runs" "$warmup" | median)
+  ort1=$(node tools/ort/bench.mjs "$model" --input "input=$input" --threads 1 --runs "$runs" --warmup "$warmup" | median)
+  ort2=$(node tools/ort/bench.mjs "$model" --input "input=$input" --threads 2 --runs "$runs" --warmup "$warmup" | median)
+  awk -v m="$m" -v a="$mncMs" -v b="$ort1" -v c="$ort2" \
+    'BEGIN { printf "%-22s %10s %10s %10s %10.2f %10.2f\n", m, a, b, c, a / b, a / c }'
+done
