@@ -1,0 +1,355 @@
+"""Writes one hostile input for the test/hostile lit tests.
+
+usage: make.py OUTDIR CASE
+
+Each case writes OUTDIR/CASE.onnx (or .npy, or the files its test names).
+The models are built with onnx.helper so that each one is wrong in exactly
+the way its name says and valid otherwise.
+"""
+import os
+import random
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+F = TensorProto.FLOAT
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def vinfo(name, shape, elem=F):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def relu_model():
+    """x: f32[1,4] -> relu -> y; the valid base of several cases."""
+    return model([helper.make_node("Relu", ["x"], ["y"])], [vinfo("x", [1, 4])],
+                 [vinfo("y", [1, 4])])
+
+
+def add_init_model(init, xshape=(1, 4)):
+    """y = x + init, with the initializer given as a TensorProto."""
+    return model([helper.make_node("Add", ["x", init.name], ["y"])],
+                 [vinfo("x", list(xshape))], [vinfo("y", None)], [init])
+
+
+def shaped_init(name, dims, raw=b""):
+    """An f32 initializer whose dims are not checked by onnx.helper."""
+    t = TensorProto()
+    t.name = name
+    t.data_type = F
+    t.dims.extend(dims)
+    t.raw_data = raw
+    return t
+
+
+def external_init(name, dims, location, offset=None, length=None):
+    t = shaped_init(name, dims)
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    entries = [("location", location)]
+    if offset is not None:
+        entries.append(("offset", str(offset)))
+    if length is not None:
+        entries.append(("length", str(length)))
+    for k, v in entries:
+        e = t.external_data.add()
+        e.key, e.value = k, v
+    return t
+
+
+def shape_const(name, values):
+    return helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def save(m, path):
+    write_bytes(path, m.SerializeToString())
+
+
+def case_truncated(out):
+    data = relu_model().SerializeToString()
+    write_bytes(out + ".onnx", data[: len(data) - 5])
+
+
+def case_random_bytes(out):
+    rng = random.Random(7)
+    write_bytes(out + ".onnx", bytes(rng.randrange(256) for _ in range(4096)))
+
+
+def case_empty(out):
+    write_bytes(out + ".onnx", b"")
+
+
+def case_png(out):
+    write_bytes(out + ".onnx", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(16))
+
+
+def case_zip(out):
+    write_bytes(out + ".onnx", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(20))
+
+
+def case_npy_as_model(out):
+    np.save(out + ".npy", np.zeros((1, 4), np.float32))
+
+
+def case_huge_init_dims(out):
+    # 1e12 elements declared, no data.
+    save(add_init_model(shaped_init("w", [1000000, 1000000])), out + ".onnx")
+
+
+def case_negative_init_dims(out):
+    save(add_init_model(shaped_init("w", [-1, 4])), out + ".onnx")
+
+
+def case_huge_input_dims(out):
+    m = model([helper.make_node("Relu", ["x"], ["y"])],
+              [vinfo("x", [1000000, 1000000])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_negative_input_dims(out):
+    m = model([helper.make_node("Relu", ["x"], ["y"])], [vinfo("x", [1, -4])],
+              [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_raw_size_mismatch(out):
+    # f32[1,4] needs 16 bytes; 12 are given.
+    save(add_init_model(shaped_init("w", [1, 4], bytes(12))), out + ".onnx")
+
+
+def case_typed_size_mismatch(out):
+    t = shaped_init("w", [1, 4])
+    t.ClearField("raw_data")
+    t.float_data.extend([1.0, 2.0, 3.0])
+    save(add_init_model(t), out + ".onnx")
+
+
+def case_weights_over_cap(out):
+    # 3 GiB of f32 in one initializer, more than the 2 GiB weight cap.
+    save(add_init_model(shaped_init("w", [3 << 28])), out + ".onnx")
+
+
+def case_undefined_input(out):
+    m = model([helper.make_node("Add", ["x", "ghost"], ["y"])],
+              [vinfo("x", [1, 4])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_cycle(out):
+    # a = x + b; b = relu(a): each node needs the other's output.
+    m = model([helper.make_node("Add", ["x", "b"], ["a"], name="add"),
+               helper.make_node("Relu", ["a"], ["b"], name="relu")],
+              [vinfo("x", [1, 4])], [vinfo("b", None)])
+    save(m, out + ".onnx")
+
+
+def case_self_loop(out):
+    m = model([helper.make_node("Add", ["x", "y"], ["y"], name="loop")],
+              [vinfo("x", [1, 4])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_duplicate_output(out):
+    m = model([helper.make_node("Relu", ["x"], ["y"], name="first"),
+               helper.make_node("Neg", ["x"], ["y"], name="second")],
+              [vinfo("x", [1, 4])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_duplicate_initializer(out):
+    w = helper.make_tensor("w", F, [1, 4], [1, 2, 3, 4])
+    m = add_init_model(w)
+    m.graph.initializer.append(helper.make_tensor("w", F, [1, 4], [5, 6, 7, 8]))
+    save(m, out + ".onnx")
+
+
+def case_output_shadows_input(out):
+    m = model([helper.make_node("Relu", ["x"], ["x"], name="shadow")],
+              [vinfo("x", [1, 4])], [vinfo("x", None)])
+    save(m, out + ".onnx")
+
+
+def external_model(out, init):
+    os.makedirs(os.path.dirname(out + ".onnx"), exist_ok=True)
+    save(add_init_model(init), out + ".onnx")
+
+
+def case_external_dotdot(out):
+    external_model(out, external_init("w", [1, 4], "../secret.bin"))
+
+
+def case_external_absolute(out):
+    external_model(out, external_init("w", [1, 4], "/etc/passwd"))
+
+
+def case_external_symlink(out):
+    # OUTDIR/link.bin -> OUTDIR-outside.bin, a file outside the folder.
+    folder = os.path.dirname(out + ".onnx")
+    outside = folder + "-outside.bin"
+    write_bytes(outside, bytes(16))
+    os.makedirs(folder, exist_ok=True)
+    link = os.path.join(folder, "link.bin")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(os.path.abspath(outside), link)
+    external_model(out, external_init("w", [1, 4], "link.bin"))
+
+
+def case_external_missing(out):
+    external_model(out, external_init("w", [1, 4], "missing.bin"))
+
+
+def case_external_offset_past_end(out):
+    folder = os.path.dirname(out + ".onnx")
+    os.makedirs(folder, exist_ok=True)
+    write_bytes(os.path.join(folder, "w.bin"), bytes(16))
+    external_model(out, external_init("w", [1, 4], "w.bin", offset=8))
+
+
+def case_external_offset_huge(out):
+    folder = os.path.dirname(out + ".onnx")
+    os.makedirs(folder, exist_ok=True)
+    write_bytes(os.path.join(folder, "w.bin"), bytes(16))
+    external_model(out, external_init("w", [1, 4], "w.bin", offset=1 << 62))
+
+
+def case_external_length_mismatch(out):
+    folder = os.path.dirname(out + ".onnx")
+    os.makedirs(folder, exist_ok=True)
+    write_bytes(os.path.join(folder, "w.bin"), bytes(16))
+    external_model(out, external_init("w", [1, 4], "w.bin", length=1 << 40))
+
+
+def case_external_big_declared(out):
+    # 1 GiB declared, 16 bytes on disk: rejected before 1 GiB is allocated.
+    folder = os.path.dirname(out + ".onnx")
+    os.makedirs(folder, exist_ok=True)
+    write_bytes(os.path.join(folder, "w.bin"), bytes(16))
+    external_model(out, external_init("w", [1 << 28], "w.bin"))
+
+
+def case_reshape_huge(out):
+    m = model([helper.make_node("Reshape", ["x", "s"], ["y"], name="big")],
+              [vinfo("x", [1, 4])], [vinfo("y", None)],
+              [shape_const("s", [100000, 100000])])
+    save(m, out + ".onnx")
+
+
+def case_constant_of_shape_huge(out):
+    m = model([helper.make_node("ConstantOfShape", ["s"], ["c"], name="fill"),
+               helper.make_node("Add", ["x", "c"], ["y"])],
+              [vinfo("x", [1])], [vinfo("y", None)],
+              [shape_const("s", [100000, 100000])])
+    save(m, out + ".onnx")
+
+
+def case_constant_of_shape_4gib(out):
+    # 2^30 f32 elements: within the element cap, but 4 GiB to fold.
+    m = model([helper.make_node("ConstantOfShape", ["s"], ["c"], name="fill"),
+               helper.make_node("Add", ["x", "c"], ["y"])],
+              [vinfo("x", [1])], [vinfo("y", None)],
+              [shape_const("s", [1 << 30])])
+    save(m, out + ".onnx")
+
+
+def case_expand_huge(out):
+    m = model([helper.make_node("Expand", ["x", "s"], ["y"], name="wide")],
+              [vinfo("x", [1, 1])], [vinfo("y", None)],
+              [shape_const("s", [100000, 100000])])
+    save(m, out + ".onnx")
+
+
+def case_resize_huge(out):
+    scales = helper.make_tensor("scales", F, [4], [1, 1, 1e5, 1e5])
+    m = model([helper.make_node("Resize", ["x", "", "scales"], ["y"],
+                                name="zoom", mode="nearest")],
+              [vinfo("x", [1, 1, 4, 4])], [vinfo("y", None)], [scales])
+    save(m, out + ".onnx")
+
+
+def case_huge_attribute(out):
+    # A Transpose whose perm lists a million axes.
+    node = helper.make_node("Transpose", ["x"], ["y"], name="perm",
+                            perm=list(range(1000000)))
+    m = model([node], [vinfo("x", [1, 4])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_many_attributes(out):
+    node = helper.make_node("Relu", ["x"], ["y"], name="noisy")
+    for i in range(100000):
+        node.attribute.append(helper.make_attribute(f"a{i}", i))
+    m = model([node], [vinfo("x", [1, 4])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_deep_chain(out):
+    n = 100000
+    nodes = [helper.make_node("Relu", [f"t{i}"], [f"t{i + 1}"])
+             for i in range(n)]
+    m = model(nodes, [vinfo("t0", [1, 4])], [vinfo(f"t{n}", None)])
+    save(m, out + ".onnx")
+    np.save(out + "-input.npy", np.array([[-1, 2, -3, 4]], np.float32))
+
+
+def case_valid(out):
+    save(relu_model(), out + ".onnx")
+
+
+def case_bad_npy(out):
+    """The valid model plus one malformed .npy per way it can be wrong."""
+    save(relu_model(), out + ".onnx")
+    np.save(out + "-f64.npy", np.zeros((1, 4), np.float64))
+    np.save(out + "-shape.npy", np.zeros((2, 4), np.float32))
+    np.save(out + "-i64.npy", np.zeros((1, 4), np.int64))
+    np.save(out + "-ok.npy", np.zeros((1, 4), np.float32))
+    ok = open(out + "-ok.npy", "rb").read()
+    write_bytes(out + "-truncated.npy", ok[:-3])
+    write_bytes(out + "-header.npy", ok[:20])
+    write_bytes(out + "-garbage.npy", b"\x93NUMPY\x01\x00\xff\xff" + bytes(8))
+    write_bytes(out + "-huge.npy",
+                b"\x93NUMPY\x01\x00" + len_header(
+                    "{'descr': '<f4', 'fortran_order': False, "
+                    "'shape': (100000, 100000), }"))
+    write_bytes(out + "-negative.npy",
+                b"\x93NUMPY\x01\x00" + len_header(
+                    "{'descr': '<f4', 'fortran_order': False, "
+                    "'shape': (-1, 4), }"))
+    write_bytes(out + "-fortran.npy",
+                b"\x93NUMPY\x01\x00" + len_header(
+                    "{'descr': '<f4', 'fortran_order': True, "
+                    "'shape': (1, 4), }") + bytes(16))
+
+
+def len_header(text):
+    body = text.encode() + b"\n"
+    return len(body).to_bytes(2, "little") + body
+
+
+CASES = {name[len("case_"):].replace("_", "-"): fn
+         for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
+        sys.exit("usage: make.py OUTDIR CASE\ncases: " + " ".join(sorted(CASES)))
+    outdir, case = sys.argv[1:]
+    os.makedirs(outdir, exist_ok=True)
+    CASES[case](os.path.join(outdir, case))
+
+
+if __name__ == "__main__":
+    main()
