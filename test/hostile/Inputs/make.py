@@ -305,6 +305,87 @@ def case_deep_chain(out):
     np.save(out + "-input.npy", np.array([[-1, 2, -3, 4]], np.float32))
 
 
+def conv_case(out, **attrs):
+    w = helper.make_tensor("w", F, [2, 2, 3, 3], [1.0] * 36)
+    m = model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv", **attrs)],
+              [vinfo("x", [1, 2, 5, 5])], [vinfo("y", None)], [w])
+    save(m, out + ".onnx")
+
+
+def case_conv_huge_pads(out):
+    # 2^62 on both sides overflows int64 if added unchecked.
+    conv_case(out, pads=[1 << 62] * 4)
+
+
+def case_conv_huge_dilations(out):
+    conv_case(out, dilations=[1 << 40, 1 << 40])
+
+
+def case_conv_zero_strides(out):
+    conv_case(out, strides=[0, 0])
+
+
+def case_conv_negative_group(out):
+    conv_case(out, group=-2)
+
+
+def case_pool_huge_kernel(out):
+    m = model([helper.make_node("MaxPool", ["x"], ["y"], name="pool",
+                                kernel_shape=[1 << 62, 1 << 62],
+                                strides=[1 << 62, 1 << 62])],
+              [vinfo("x", [1, 2, 5, 5])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_pad_huge(out):
+    pads = shape_const("p", [0, 0, 1 << 62, 0, 0, 0, 1 << 62, 0])
+    m = model([helper.make_node("Pad", ["x", "p"], ["y"], name="pad")],
+              [vinfo("x", [1, 2, 5, 5])], [vinfo("y", None)], [pads])
+    save(m, out + ".onnx")
+
+
+def case_split_overflow(out):
+    # The sizes sum to 2 only modulo 2^64.
+    sizes = shape_const("s", [(1 << 63) - 1, -(1 << 63) + 3])
+    m = model([helper.make_node("Split", ["x", "s"], ["y", "z"], name="split",
+                                axis=1)],
+              [vinfo("x", [1, 2, 5, 5])], [vinfo("y", None), vinfo("z", None)],
+              [sizes])
+    save(m, out + ".onnx")
+
+
+def case_unsqueeze_huge_axis(out):
+    m = model([helper.make_node("Unsqueeze", ["x", "a"], ["y"], name="unsq")],
+              [vinfo("x", [1, 4])], [vinfo("y", None)],
+              [shape_const("a", [1 << 62])])
+    save(m, out + ".onnx")
+
+
+def case_softmax_huge_axis(out):
+    m = model([helper.make_node("Softmax", ["x"], ["y"], name="soft",
+                                axis=-(1 << 62))],
+              [vinfo("x", [1, 4])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_resize_huge_sizes(out):
+    m = model([helper.make_node("Resize", ["x", "", "", "s"], ["y"],
+                                name="zoom")],
+              [vinfo("x", [1, 1, 4, 4])], [vinfo("y", None)],
+              [shape_const("s", [1, 1, 1 << 62, 1 << 62])])
+    save(m, out + ".onnx")
+
+
+def case_slice_extremes(out):
+    consts = [shape_const(n, [v]) for n, v in
+              [("s", -(1 << 63)), ("e", (1 << 63) - 1), ("a", 2),
+               ("st", -(1 << 63))]]
+    m = model([helper.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"],
+                                name="slice")],
+              [vinfo("x", [1, 2, 5, 5])], [vinfo("y", None)], consts)
+    save(m, out + ".onnx")
+
+
 def case_valid(out):
     save(relu_model(), out + ".onnx")
 
