@@ -12,9 +12,14 @@
 //
 // Values are renumbered in definition order (%argN for arguments, %N for op
 // results) and attributes are sorted, so print(parse(print(m))) == print(m)
-// byte for byte. Tensor attributes take the type of the op's first result;
-// small ones are written inline as `dense<[1.0, 2.0]>` (row-major), larger
-// ones as little-endian hex in the module's trailing `blobs` section.
+// byte for byte. Argument and result names (the quoted strings) are
+// optional; a function's results are named in its signature and listed by
+// `return`. Quantized types read `i8<0.5:-3>[4]` (scale:zero point) or
+// `i8<axis=0:0.5:0,0.25:1>[2,8]` (per channel). Tensor attributes take the
+// type of the op's first result; small ones are written inline as
+// `dense<[1.0, 2.0]>` (row-major, integers for integer kinds), larger ones
+// as little-endian hex in the module's trailing `blobs` section. `//`
+// starts a comment that runs to the end of the line.
 #pragma once
 
 #include "ir/IR.h"
