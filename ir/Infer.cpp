@@ -59,6 +59,18 @@ llvm::Error expectLength(const Ctx &c, llvm::StringRef attr, size_t size) {
   return llvm::Error::success();
 }
 
+/// Bound on window sizes, strides, dilations and pads: far beyond any
+/// image, and small enough that shape arithmetic on them cannot overflow.
+constexpr int64_t maxExtent = int64_t(1) << 31;
+
+llvm::Error expectAtMostMaxExtent(const Ctx &c, llvm::StringRef attr) {
+  for (int64_t v : c.op.getInts(attr))
+    if (v > maxExtent || v < -maxExtent)
+      return fail(c, "attribute '{}' entries must be within +-{}", attr.str(),
+                  maxExtent);
+  return llvm::Error::success();
+}
+
 llvm::Error expectPositive(const Ctx &c, llvm::StringRef attr) {
   for (int64_t v : c.op.getInts(attr))
     if (v < 1)
@@ -190,6 +202,10 @@ llvm::Error checkWindowAttrs(const Ctx &c, bool dilations) {
     if (auto err = expectPositive(c, "dilations"))
       return err;
   }
+  for (llvm::StringRef a : {"kernel", "strides", "pads", "dilations"})
+    if (c.op.attrs.count(a))
+      if (auto err = expectAtMostMaxExtent(c, a))
+        return err;
   return llvm::Error::success();
 }
 
@@ -447,7 +463,10 @@ Result inferSplit(const Ctx &c) {
   if (x.isQuantized() && !x.quant->isPerTensor())
     return fail(c, "quantized operand must be quantized per tensor");
   auto sizes = c.op.getInts("sizes");
-  if (sizes.empty() || llvm::any_of(sizes, [](int64_t s) { return s < 0; }) ||
+  // Each size is bounded first so that their sum cannot overflow.
+  if (sizes.empty() ||
+      llvm::any_of(sizes,
+                   [&](int64_t s) { return s < 0 || s > x.shape[axis]; }) ||
       std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) !=
           x.shape[axis])
     return fail(c, "sizes [{}] must be non-negative and sum to {}",
@@ -524,6 +543,8 @@ Result inferPad(const Ctx &c) {
   if (auto err = expectLength(c, "pads", 2 * x.rank()))
     return err;
   if (auto err = expectOneOf(c, "mode", {"constant", "reflect", "edge"}))
+    return err;
+  if (auto err = expectAtMostMaxExtent(c, "pads"))
     return err;
   auto pads = c.op.getInts("pads");
   llvm::SmallVector<int64_t, 4> shape;
