@@ -38,9 +38,14 @@ llvm::Expected<ResizeSpec> resolve(llvm::ArrayRef<int64_t> in,
       if (!(scales[k] > 0))
         return invalid("scale {} must be positive", scales[k]);
       spec.scales[*d] = scales[k];
-      // ONNX: output = floor(input * scale).
-      spec.sizes[*d] = static_cast<int64_t>(
-          std::floor(static_cast<double>(in[*d]) * scales[k]));
+      // ONNX: output = floor(input * scale). Sizes beyond int64 (e.g. an
+      // infinite scale) would not convert; the element cap rejects far
+      // smaller ones later.
+      double size = std::floor(static_cast<double>(in[*d]) * scales[k]);
+      if (!(size < 0x1p62))
+        return invalid("scale {} makes axis {} of {} elements too large",
+                       scales[k], *d, in[*d]);
+      spec.sizes[*d] = static_cast<int64_t>(size);
     } else {
       if (sizes[k] < 1 || in[*d] < 1)
         return invalid("sizes and input dims must be positive");
