@@ -532,8 +532,10 @@ Result inferSlice(const Ctx &c) {
       return fail(c, "dim {}: start {}, end {}, step {} out of range for "
                      "extent {}",
                   d, s, e, st, n);
-    int64_t len = st > 0 ? (e - s + st - 1) / st : (s - e - st - 1) / -st;
-    shape.push_back(std::max<int64_t>(0, len));
+    // In unsigned arithmetic so that no step, not even INT64_MIN, overflows.
+    int64_t span = st > 0 ? e - s : s - e;
+    uint64_t stride = st > 0 ? uint64_t(st) : uint64_t(-(st + 1)) + 1;
+    shape.push_back(span > 0 ? int64_t((uint64_t(span) - 1) / stride + 1) : 0);
   }
   return one(x.withShape(shape));
 }
