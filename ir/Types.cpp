@@ -1,9 +1,12 @@
 // Tensor type helpers and their textual form.
 #include "ir/Types.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 
 namespace mnc {
 
@@ -37,9 +40,12 @@ std::optional<ElemKind> parseElemName(llvm::StringRef name) {
 bool isIntegerKind(ElemKind kind) { return kind != ElemKind::F32; }
 
 int64_t TensorType::numElements() const {
+  // Saturates: shapes from hostile files are checked by comparing this
+  // against limits, which must not wrap around first.
   int64_t n = 1;
   for (int64_t d : shape)
-    n *= d;
+    if (llvm::MulOverflow(n, d, n))
+      return std::numeric_limits<int64_t>::max();
   return n;
 }
 
