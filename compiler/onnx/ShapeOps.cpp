@@ -3,6 +3,8 @@
 // are built, so Reshape and friends see constant shape inputs.
 #include "compiler/onnx/OpImporters.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <numeric>
 
 namespace mnc::onnximport {
@@ -182,7 +184,9 @@ llvm::Error importReshape(NodeContext &ctx) {
     }
     if (d < 0)
       return invalid("shape entry {} is negative", d);
-    known *= d;
+    if (llvm::MulOverflow(known, d, known))
+      return invalid("cannot reshape {} to [{}]", toString(xt),
+                     fmt::join(*shape, ","));
   }
   if (inferred >= 0) {
     if (known == 0 || xt.numElements() % known)
