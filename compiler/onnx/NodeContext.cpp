@@ -3,7 +3,44 @@
 
 #include "ir/Interpreter.h"
 
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
 namespace mnc::onnximport {
+namespace {
+
+/// Folding must stay quick whatever a model asks for: ops costing more than
+/// this (about 2^32 multiply-adds, seconds in the interpreter) stay in the
+/// graph unfolded.
+constexpr int64_t maxFoldWork = int64_t(1) << 32;
+
+/// An upper estimate of the work of evaluating `op`: multiply-adds for
+/// reductions over windows or inner dimensions, elements touched otherwise.
+int64_t foldWork(const Function &f, const Op &op) {
+  int64_t out = 0, perOutput = 1;
+  for (ValueId r : op.results)
+    out += f.type(r).numElements();
+  if (op.kind == OpKind::MatMul && !f.type(op.operands[0]).shape.empty())
+    perOutput = f.type(op.operands[0]).shape.back();
+  if (op.kind == OpKind::Conv2d) {
+    const TensorType &w = f.type(op.operands[1]);
+    perOutput = w.numElements() / std::max<int64_t>(1, w.shape[0]);
+  }
+  if ((op.kind == OpKind::MaxPool || op.kind == OpKind::AvgPool) &&
+      op.attrs.count("kernel"))
+    for (int64_t k : op.getInts("kernel"))
+      perOutput *= k; // Each is below 2^31 (verified).
+  int64_t work = 0;
+  if (llvm::MulOverflow(out, perOutput, work))
+    return std::numeric_limits<int64_t>::max();
+  for (ValueId v : op.operands)
+    if (llvm::AddOverflow(work, f.type(v).numElements(), work))
+      return std::numeric_limits<int64_t>::max();
+  return work;
+}
+
+} // namespace
 
 llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
@@ -192,7 +229,9 @@ NodeContext::createMulti(OpKind kind, llvm::ArrayRef<ValueId> operands,
   bool foldable =
       kind != OpKind::Quantize && kind != OpKind::Dequantize &&
       kind != OpKind::Requantize && !operands.empty() &&
-      llvm::all_of(operands, [&](ValueId v) { return constant(v) != nullptr; });
+      llvm::all_of(operands,
+                   [&](ValueId v) { return constant(v) != nullptr; }) &&
+      foldWork(g.f, g.f.ops.back()) <= maxFoldWork;
   if (foldable)
     if (auto err = fold(g.f.ops.size() - 1))
       return err;
