@@ -198,13 +198,3 @@ llvm::Error lowerCast(Lowering &l, const Op &op) {
 }
 
 } // namespace mnc
-
-namespace mnc {
-
-llvm::Error lowerResize(Lowering &, const Op &) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "resize: not supported by the LLVM backend "
-                                 "yet");
-}
-
-} // namespace mnc

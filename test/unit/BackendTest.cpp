@@ -129,7 +129,7 @@ Attrs axis(int64_t a) { return {{"axis", a}}; }
 // A cross-section of the ONNX node tests for the ops MobileNet-family
 // models use, with attributes translated as the importer does.
 std::vector<NodeCase> nodeCases() {
-  return {
+  std::vector<NodeCase> cases = {
       {"test_basic_conv_with_padding", OpKind::Conv2d,
        conv({1, 1}, {1, 1, 1, 1}), 2},
       {"test_basic_conv_without_padding", OpKind::Conv2d,
@@ -213,6 +213,9 @@ std::vector<NodeCase> nodeCases() {
         {"keepdims", int64_t(1)},
         {"select_last_index", int64_t(1)}}},
   };
+  for (auto &[test, attrs] : resizeNodeTests())
+    cases.push_back({test, OpKind::Resize, attrs});
+  return cases;
 }
 
 class BackendNodeTest : public ::testing::TestWithParam<NodeCase> {};

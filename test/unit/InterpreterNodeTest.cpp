@@ -65,24 +65,6 @@ Attrs argMax(int64_t axis, int64_t keepdims, int64_t last) {
 
 Attrs axis(int64_t a) { return {{"axis", a}}; }
 
-Attrs resize(Ints sizes, std::vector<float> scales, std::string mode,
-             std::string coord = "half_pixel",
-             std::string nearest = "round_prefer_floor") {
-  return {{"sizes", sizes},
-          {"scales", scales},
-          {"mode", mode},
-          {"coordinate_transformation_mode", coord},
-          {"nearest_mode", nearest}};
-}
-
-/// Scales of a resize given by output sizes: out / in per dim.
-std::vector<float> ratios(Ints out, Ints in) {
-  std::vector<float> scales;
-  for (size_t i = 0; i < out.size(); ++i)
-    scales.push_back(static_cast<float>(out[i]) / static_cast<float>(in[i]));
-  return scales;
-}
-
 Attrs slice(Ints starts, Ints ends, Ints steps) {
   return {{"starts", starts}, {"ends", ends}, {"steps", steps}};
 }
@@ -255,40 +237,9 @@ std::vector<OpCase> opCases() {
       {"test_argmax_no_keepdims_random", OpKind::ArgMax, argMax(1, 0, 0)},
       {"test_argmax_no_keepdims_example_select_last_index", OpKind::ArgMax,
        argMax(1, 0, 1)},
-      {"test_resize_upsample_scales_nearest", OpKind::Resize,
-       resize({1, 1, 4, 6}, {1, 1, 2, 3}, "nearest")},
-      {"test_resize_downsample_scales_nearest", OpKind::Resize,
-       resize({1, 1, 1, 2}, {1, 1, 0.6f, 0.6f}, "nearest")},
-      {"test_resize_upsample_sizes_nearest", OpKind::Resize,
-       resize({1, 1, 7, 8}, ratios({1, 1, 7, 8}, {1, 1, 2, 2}), "nearest")},
-      {"test_resize_downsample_sizes_nearest", OpKind::Resize,
-       resize({1, 1, 1, 3}, ratios({1, 1, 1, 3}, {1, 1, 2, 4}), "nearest")},
-      {"test_resize_upsample_sizes_nearest_ceil_half_pixel", OpKind::Resize,
-       resize({1, 1, 8, 8}, ratios({1, 1, 8, 8}, {1, 1, 4, 4}), "nearest",
-              "half_pixel", "ceil")},
-      {"test_resize_upsample_sizes_nearest_floor_align_corners", OpKind::Resize,
-       resize({1, 1, 8, 8}, ratios({1, 1, 8, 8}, {1, 1, 4, 4}), "nearest",
-              "align_corners", "floor")},
-      {"test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric",
-       OpKind::Resize,
-       resize({1, 1, 8, 8}, ratios({1, 1, 8, 8}, {1, 1, 4, 4}), "nearest",
-              "asymmetric", "round_prefer_ceil")},
-      {"test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn",
-       OpKind::Resize,
-       resize({1, 1, 3, 2}, ratios({1, 1, 3, 2}, {1, 1, 4, 4}), "nearest",
-              "tf_half_pixel_for_nearest")},
-      {"test_resize_upsample_scales_linear", OpKind::Resize,
-       resize({1, 1, 4, 4}, {1, 1, 2, 2}, "linear")},
-      {"test_resize_downsample_scales_linear", OpKind::Resize,
-       resize({1, 1, 1, 2}, {1, 1, 0.6f, 0.6f}, "linear")},
-      {"test_resize_upsample_scales_linear_align_corners", OpKind::Resize,
-       resize({1, 1, 4, 4}, {1, 1, 2, 2}, "linear", "align_corners")},
-      {"test_resize_downsample_scales_linear_align_corners", OpKind::Resize,
-       resize({1, 1, 1, 2}, {1, 1, 0.6f, 0.6f}, "linear", "align_corners")},
-      {"test_resize_downsample_sizes_linear_pytorch_half_pixel", OpKind::Resize,
-       resize({1, 1, 3, 1}, ratios({1, 1, 3, 1}, {1, 1, 4, 4}), "linear",
-              "pytorch_half_pixel")},
   };
+  for (auto &[test, attrs] : resizeNodeTests())
+    cases.push_back({test, OpKind::Resize, attrs});
   for (int i = 0; i < 6; ++i) {
     static const Ints perms[] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
                                  {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};

@@ -153,6 +153,69 @@ llvm::Expected<NodeTestData> loadTestDir(const std::string &caseDir) {
   return ::testing::AssertionSuccess();
 }
 
+namespace {
+
+using Ints = std::vector<int64_t>;
+
+Attrs resizeAttrs(Ints sizes, std::vector<float> scales, std::string mode,
+                  std::string coord = "half_pixel",
+                  std::string nearest = "round_prefer_floor") {
+  return {{"sizes", sizes},
+          {"scales", scales},
+          {"mode", mode},
+          {"coordinate_transformation_mode", coord},
+          {"nearest_mode", nearest}};
+}
+
+/// Scales of a resize given by output sizes: out / in per dim.
+std::vector<float> ratios(Ints out, Ints in) {
+  std::vector<float> scales;
+  for (size_t i = 0; i < out.size(); ++i)
+    scales.push_back(static_cast<float>(out[i]) / static_cast<float>(in[i]));
+  return scales;
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, Attrs>> resizeNodeTests() {
+  return {
+      {"test_resize_upsample_scales_nearest",
+       resizeAttrs({1, 1, 4, 6}, {1, 1, 2, 3}, "nearest")},
+      {"test_resize_downsample_scales_nearest",
+       resizeAttrs({1, 1, 1, 2}, {1, 1, 0.6f, 0.6f}, "nearest")},
+      {"test_resize_upsample_sizes_nearest",
+       resizeAttrs({1, 1, 7, 8}, ratios({1, 1, 7, 8}, {1, 1, 2, 2}),
+                   "nearest")},
+      {"test_resize_downsample_sizes_nearest",
+       resizeAttrs({1, 1, 1, 3}, ratios({1, 1, 1, 3}, {1, 1, 2, 4}),
+                   "nearest")},
+      {"test_resize_upsample_sizes_nearest_ceil_half_pixel",
+       resizeAttrs({1, 1, 8, 8}, ratios({1, 1, 8, 8}, {1, 1, 4, 4}), "nearest",
+                   "half_pixel", "ceil")},
+      {"test_resize_upsample_sizes_nearest_floor_align_corners",
+       resizeAttrs({1, 1, 8, 8}, ratios({1, 1, 8, 8}, {1, 1, 4, 4}), "nearest",
+                   "align_corners", "floor")},
+      {"test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric",
+       resizeAttrs({1, 1, 8, 8}, ratios({1, 1, 8, 8}, {1, 1, 4, 4}), "nearest",
+                   "asymmetric", "round_prefer_ceil")},
+      {"test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn",
+       resizeAttrs({1, 1, 3, 2}, ratios({1, 1, 3, 2}, {1, 1, 4, 4}), "nearest",
+                   "tf_half_pixel_for_nearest")},
+      {"test_resize_upsample_scales_linear",
+       resizeAttrs({1, 1, 4, 4}, {1, 1, 2, 2}, "linear")},
+      {"test_resize_downsample_scales_linear",
+       resizeAttrs({1, 1, 1, 2}, {1, 1, 0.6f, 0.6f}, "linear")},
+      {"test_resize_upsample_scales_linear_align_corners",
+       resizeAttrs({1, 1, 4, 4}, {1, 1, 2, 2}, "linear", "align_corners")},
+      {"test_resize_downsample_scales_linear_align_corners",
+       resizeAttrs({1, 1, 1, 2}, {1, 1, 0.6f, 0.6f}, "linear",
+                   "align_corners")},
+      {"test_resize_downsample_sizes_linear_pytorch_half_pixel",
+       resizeAttrs({1, 1, 3, 1}, ratios({1, 1, 3, 1}, {1, 1, 4, 4}), "linear",
+                   "pytorch_half_pixel")},
+  };
+}
+
 Tensor withQuant(Tensor t, float scale, int32_t zeroPoint) {
   t.type.quant = QuantParams{{scale}, {zeroPoint}, std::nullopt};
   return t;

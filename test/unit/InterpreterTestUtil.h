@@ -45,6 +45,10 @@ using BuildFn = std::function<llvm::Expected<llvm::SmallVector<ValueId, 1>>(
                                     const BuildFn &build,
                                     llvm::ArrayRef<Tensor> expected);
 
+/// The ONNX node tests of Resize with the attributes the importer gives
+/// them (scales and sizes folded, defaults filled in).
+std::vector<std::pair<std::string, Attrs>> resizeNodeTests();
+
 /// `t` with its type carrying per-tensor quantization parameters.
 Tensor withQuant(Tensor t, float scale, int32_t zeroPoint);
 
