@@ -3,6 +3,7 @@
 // and runs the program, which surrounds every buffer it hands to the model
 // with guard bytes and fails if any of them changed.
 #include "backends/Compile.h"
+#include "ir/Errors.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
@@ -16,8 +17,10 @@
 namespace mnc {
 namespace {
 
+/// Everything that can fail here, after compilation, is the harness's or
+/// the generated code's fault, not the model's.
 llvm::Error fail(const std::string &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  return llvm::make_error<InternalError>(message);
 }
 
 llvm::Error writeFile(llvm::StringRef path, llvm::StringRef bytes) {

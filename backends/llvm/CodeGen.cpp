@@ -2,11 +2,13 @@
 // optimization pipeline and machine code emission.
 #include "backends/llvm/CodeGen.h"
 #include "backends/llvm/Lowering.h"
+#include "ir/Errors.h"
 
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mnc {
@@ -87,19 +89,19 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   std::vector<unsigned> copies = bindStorage(l, fn);
   for (const Op &op : f.ops)
     if (auto err = lowerOp(l, op))
-      return llvm::createStringError(
-          llvm::inconvertibleErrorCode(), "@%s: op %zu (%s): %s",
-          f.name.c_str(), static_cast<size_t>(&op - f.ops.data()),
-          mnemonic(op.kind).data(), llvm::toString(std::move(err)).c_str());
+      return prefixError(llvm::formatv("@{0}: op {1} ({2}): ", f.name,
+                                       &op - f.ops.data(), mnemonic(op.kind))
+                             .str(),
+                         std::move(err));
   for (unsigned i : copies)
     copyResult(l, fn, i);
   l.b.CreateRet(l.b.getInt32(0));
   std::string message;
   llvm::raw_string_ostream os(message);
   if (llvm::verifyModule(*module, &os))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "internal error: invalid LLVM IR: %s",
-                                   message.c_str());
+    return llvm::make_error<InternalError>("internal error: invalid LLVM "
+                                           "IR: " +
+                                           message);
   return module;
 }
 
@@ -135,9 +137,9 @@ emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm, FileKind kind) {
                       ? llvm::CodeGenFileType::ObjectFile
                       : llvm::CodeGenFileType::AssemblyFile;
   if (tm.addPassesToEmitFile(pm, os, nullptr, fileType))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "target '%s' cannot emit this file type",
-                                   tm.getTargetTriple().str().c_str());
+    return llvm::make_error<InternalError>("internal error: target '" +
+                                           tm.getTargetTriple().str() +
+                                           "' cannot emit this file type");
   pm.run(module);
   return std::string(buffer.str());
 }

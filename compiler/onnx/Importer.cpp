@@ -12,8 +12,6 @@
 
 namespace mnc {
 
-char UnsupportedError::ID;
-
 namespace onnximport {
 namespace {
 

@@ -3,6 +3,7 @@
 // names, attribute defaults and opset differences live only in this folder.
 #pragma once
 
+#include "ir/Errors.h"
 #include "ir/IR.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -24,23 +25,6 @@ struct ImportOptions {
 /// the importer reports every problem it finds in the model, one per line.
 llvm::Expected<Module> importOnnxFile(llvm::StringRef path,
                                       const ImportOptions &opts = {});
-
-/// The error returned when a model is well formed but uses ops, attribute
-/// values or element types that mnc does not support; the message lists
-/// each one with its ONNX node.
-class UnsupportedError : public llvm::ErrorInfo<UnsupportedError> {
-public:
-  static char ID;
-  explicit UnsupportedError(std::string message)
-      : message(std::move(message)) {}
-  void log(llvm::raw_ostream &os) const override { os << message; }
-  std::error_code convertToErrorCode() const override {
-    return llvm::inconvertibleErrorCode();
-  }
-
-private:
-  std::string message;
-};
 
 /// One line per supported ONNX op: "domain op_type opsets FIRST-LAST".
 std::vector<std::string> supportedOnnxOps();

@@ -1,6 +1,7 @@
 // Subcommand registry, exit codes and model loading for `mnc`.
 #include "compiler/tools/Command.h"
 #include "compiler/onnx/Importer.h"
+#include "ir/Errors.h"
 #include "ir/Parser.h"
 #include "ir/Verifier.h"
 
@@ -42,7 +43,9 @@ int (*selectedCommand())() {
 }
 
 int reportError(llvm::Error err) {
-  int code = err.isA<UnsupportedError>() ? Unsupported : InputError;
+  int code = err.isA<UnsupportedError>()     ? Unsupported
+             : err.isA<mnc::InternalError>() ? InternalError
+                                             : InputError;
   std::string text = llvm::toString(std::move(err));
   llvm::SmallVector<llvm::StringRef, 8> lines;
   llvm::StringRef(text).split(lines, '\n', -1, /*KeepEmpty=*/false);

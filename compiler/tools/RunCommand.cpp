@@ -99,8 +99,10 @@ int run() {
   auto outputs =
       reference ? interpret(*f, *inputs) : runCompiled(*module, *inputs);
   if (!outputs) {
-    reportError(outputs.takeError());
-    return InternalError;
+    // The inputs were checked against the model above, so only an op or
+    // type the backend does not support is the model's doing.
+    int code = reportError(outputs.takeError());
+    return code == Unsupported ? Unsupported : InternalError;
   }
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     return reportError(fail(fmt::format("cannot create '{}': {}",
