@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo: builds mnc, runs the pretrained int8 MobileNetV2 (ONNX Model Zoo)
-# on a photo of Grace Hopper with mnc, runs ONNX Runtime on the same input,
-# and prints both top-5 ImageNet classes side by side.
+# The demo: builds mnc, whose build also compiles the pretrained int8
+# MobileNetV2 (ONNX Model Zoo) into one object and links it with the small C
+# program examples/classify. Runs that program on two photos, printing its
+# top-5 ImageNet labels, then ONNX Runtime's top-5 on the same input for
+# comparison.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,37 +11,42 @@ bash scripts/build.sh
 
 data=examples/data
 model=$data/mobilenetv2-12-int8.onnx
-image=$data/coral_grace_hopper.npy # torchvision ImageNet preprocessing, 1x3x224x224
+labels=$data/torchvision_imagenet_categories.txt
+classify=build/examples/classify/classify
 out=build/demo
 rm -rf "$out"
 
-echo "mnc: running $model on $image"
-# mnc itself: writes one .npy per model output into $out/mnc.
-build/bin/mnc run "$model" --input input="$image" --output-dir "$out/mnc" --reference
-
-node tools/ort/run.mjs "$model" --input input="$image" --output-dir "$out/ort" >/dev/null
-
-node --input-type=module - "$out/mnc/output.npy" "$out/ort/output.npy" \
-  "$data/torchvision_imagenet_categories.txt" <<'EOF'
+# ONNX Runtime's top-5 in the format classify prints: rank, class, label,
+# softmax probability.
+ort_top5() {
+  node --input-type=module - "$1" "$labels" <<'JS'
 import { readFileSync } from 'node:fs';
 import { readNpy } from './tools/ort/npy.mjs';
 
-const [mncFile, ortFile, labelFile] = process.argv.slice(2);
+const [file, labelFile] = process.argv.slice(2);
 const labels = readFileSync(labelFile, 'utf8').trimEnd().split('\n');
-
-function top5(file) {
-  const logits = Array.from(readNpy(file).data);
-  const max = Math.max(...logits);
-  const sum = logits.reduce((s, x) => s + Math.exp(x - max), 0);
-  return logits
-    .map((x, i) => ({ i, p: Math.exp(x - max) / sum }))
-    .sort((a, b) => b.p - a.p)
-    .slice(0, 5);
+const logits = Array.from(readNpy(file).data);
+const max = Math.max(...logits);
+const sum = logits.reduce((s, x) => s + Math.exp(x - max), 0);
+logits
+  .map((x, i) => ({ i, p: Math.exp(x - max) / sum }))
+  .sort((a, b) => b.p - a.p || a.i - b.i)
+  .slice(0, 5)
+  .forEach(({ i, p }, k) =>
+    console.log(`${k + 1} ${String(i).padStart(4)} ${labels[i].padEnd(24)} ${p.toFixed(4)}`));
+JS
 }
 
-const cell = ({ i, p }) => `${String(i).padStart(4)} ${labels[i].padEnd(18)} ${p.toFixed(3)}`;
-const mnc = top5(mncFile);
-const ort = top5(ortFile);
-console.log(`     ${'mnc'.padEnd(29)}   ONNX Runtime`);
-mnc.forEach((m, k) => console.log(`  ${k + 1}. ${cell(m)}   ${cell(ort[k])}`));
-EOF
+# Each .npy is the torchvision ImageNet preprocessing of a photo
+# (examples/data/README.md), float32 1x3x224x224.
+for photo in coral_grace_hopper coral_parrot; do
+  image=$data/$photo.npy
+  echo "== $image"
+  echo "-- mnc: $classify (the model compiled by mnc, linked into C):"
+  "$classify" "$labels" "$image"
+  node tools/ort/run.mjs "$model" --input input="$image" \
+    --output-dir "$out/$photo" >/dev/null
+  echo "-- ONNX Runtime on the same model and input:"
+  ort_top5 "$out/$photo/output.npy"
+  echo
+done
