@@ -79,6 +79,54 @@ static void writeTensor(std::string &out, const std::string &prefix,
   }
 }
 
+/// The C type of one element of kind `kind` (quantized tensors: their raw
+/// integers).
+static llvm::StringRef cElemType(ElemKind kind) {
+  switch (kind) {
+  case ElemKind::F32:
+    return "float";
+  case ElemKind::I64:
+    return "int64_t";
+  case ElemKind::I32:
+    return "int32_t";
+  case ElemKind::I8:
+    return "int8_t";
+  case ElemKind::U8:
+    return "uint8_t";
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+/// NAME_run_typed: NAME_run with one typed pointer per input and output in
+/// place of the two pointer arrays.
+static std::string typedWrapper(const Function &f, llvm::StringRef name) {
+  std::vector<std::string> params, ins, outs;
+  for (size_t i = 0; i < f.args.size(); ++i) {
+    params.push_back(fmt::format("const {} *input{}",
+                                 cElemType(f.type(f.args[i]).elem).str(), i));
+    ins.push_back(fmt::format("input{}", i));
+  }
+  for (size_t i = 0; i < f.results.size(); ++i) {
+    params.push_back(fmt::format(
+        "{} *output{}", cElemType(f.type(f.results[i]).elem).str(), i));
+    outs.push_back(fmt::format("output{}", i));
+  }
+  params.push_back("void *scratch");
+  // C forbids empty initializer lists and zero-length arrays.
+  auto array = [](const char *decl, llvm::ArrayRef<std::string> items) {
+    return items.empty() ? fmt::format("  {}[1] = {{0}};\n", decl)
+                         : fmt::format("  {}[{}] = {{{}}};\n", decl,
+                                       items.size(), llvm::join(items, ", "));
+  };
+  return fmt::format(
+      "/* {0}_run with one typed pointer per tensor, in the order above. */\n"
+      "static inline int {0}_run_typed({1}) {{\n{2}{3}"
+      "  return {0}_run(inputs, outputs, scratch);\n}}\n\n",
+      name.str(), llvm::join(params, ", "),
+      array("const void *const inputs", ins),
+      array("void *const outputs", outs));
+}
+
 std::string writeHeader(const Function &f, const MemoryPlan &plan,
                         llvm::StringRef name) {
   std::string upper = name.upper();
@@ -117,9 +165,10 @@ std::string writeHeader(const Function &f, const MemoryPlan &plan,
       "\n/* Runs the model once. Returns 0 on success. Reads inputs, writes\n"
       " * outputs, uses only scratch. */\n"
       "int {}_run(const void *const inputs[], void *const outputs[],\n"
-      "           void *scratch);\n\n"
-      "#ifdef __cplusplus\n}}\n#endif\n\n#endif\n",
+      "           void *scratch);\n\n",
       name.str());
+  out += typedWrapper(f, name);
+  out += "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return out;
 }
 
