@@ -660,8 +660,9 @@ llvm::Error checkSignature(const Ctx &c) {
                       info.minOperands, info.maxOperands, n);
   llvm::ArrayRef<AttrInfo> schema = attrSchema(c.op.kind);
   for (const auto &[name, value] : c.op.attrs) {
-    auto it = llvm::find_if(
-        schema, [&](const AttrInfo &a) { return a.name == name; });
+    auto it = llvm::find_if(schema, [&name = name](const AttrInfo &a) {
+      return a.name == name;
+    });
     if (it == schema.end())
       return fail(c, "unknown attribute '{}'", name);
     if (it->kind != attrKind(value))
