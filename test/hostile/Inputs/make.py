@@ -265,6 +265,17 @@ def case_constant_of_shape_4gib(out):
     save(m, out + ".onnx")
 
 
+def case_fold_bomb(out):
+    # A constant [4096,4096] times itself: 2^36 multiply-adds if folded.
+    one = helper.make_tensor("one", F, [1], [1.0])
+    m = model([helper.make_node("ConstantOfShape", ["s"], ["c"], value=one),
+               helper.make_node("MatMul", ["c", "c"], ["p"], name="square"),
+               helper.make_node("Add", ["x", "p"], ["y"])],
+              [vinfo("x", [1, 4096])], [vinfo("y", None)],
+              [shape_const("s", [4096, 4096])])
+    save(m, out + ".onnx")
+
+
 def case_expand_huge(out):
     m = model([helper.make_node("Expand", ["x", "s"], ["y"], name="wide")],
               [vinfo("x", [1, 1])], [vinfo("y", None)],
@@ -373,6 +384,14 @@ def case_resize_huge_sizes(out):
                                 name="zoom")],
               [vinfo("x", [1, 1, 4, 4])], [vinfo("y", None)],
               [shape_const("s", [1, 1, 1 << 62, 1 << 62])])
+    save(m, out + ".onnx")
+
+
+def case_resize_infinite_scale(out):
+    scales = helper.make_tensor("scales", F, [4], [1, 1, float("inf"), 2])
+    m = model([helper.make_node("Resize", ["x", "", "scales"], ["y"],
+                                name="zoom", mode="nearest")],
+              [vinfo("x", [1, 1, 4, 4])], [vinfo("y", None)], [scales])
     save(m, out + ".onnx")
 
 
