@@ -27,7 +27,7 @@ compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   auto tm = createTargetMachine(opts.target);
   if (!tm)
     return tm.takeError();
-  MemoryPlan plan = planMemory(**f, loweringWorkspace);
+  MemoryPlan plan = planMemory(**f, loweringWorkspace, planEpilogues(**f));
   llvm::LLVMContext ctx;
   auto module = lowerFunction(**f, plan, opts.name, **tm, ctx);
   if (!module)

@@ -46,15 +46,34 @@ int64_t placeFirstFit(const Buffer &b, const std::vector<Buffer> &placed) {
 }
 } // namespace
 
-MemoryPlan planMemory(const Function &f, WorkspaceFn workspace) {
+MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
+                      llvm::ArrayRef<int> producerOf) {
   MemoryPlan plan;
   plan.offsets.assign(f.valueTypes.size(), -1);
   plan.workspaceOffsets.assign(f.ops.size(), -1);
+  plan.producerOf.assign(f.ops.size(), -1);
+  if (!producerOf.empty())
+    plan.producerOf.assign(producerOf.begin(), producerOf.end());
   std::vector<bool> inArena = arenaValues(f);
   std::vector<int64_t> lastUse(f.valueTypes.size(), -1);
   for (size_t i = 0; i < f.ops.size(); ++i)
     for (ValueId o : f.ops[i].operands)
       lastUse[o] = static_cast<int64_t>(i);
+  // A fused op's result lives in its producer's result buffer, which must
+  // then stay live as long as the fused result; a fused result bound to a
+  // caller buffer needs no arena bytes at all.
+  std::vector<ValueId> sharesWith(f.valueTypes.size(), ~ValueId(0));
+  for (size_t j = 0; j < f.ops.size(); ++j) {
+    if (plan.producerOf[j] < 0)
+      continue;
+    ValueId produced = f.ops[plan.producerOf[j]].results[0];
+    ValueId fused = f.ops[j].results[0];
+    lastUse[produced] = std::max(lastUse[produced], lastUse[fused]);
+    inArena[produced] = inArena[fused];
+    if (inArena[fused])
+      sharesWith[fused] = produced;
+    inArena[fused] = false;
+  }
 
   // Buffers in definition order; an op's workspace comes after its results.
   std::vector<Buffer> buffers;
@@ -73,6 +92,9 @@ MemoryPlan planMemory(const Function &f, WorkspaceFn workspace) {
     plan.size = std::max(plan.size, *b.offset + b.bytes);
     placed.push_back(b);
   }
+  for (ValueId v = 0; v < f.valueTypes.size(); ++v)
+    if (sharesWith[v] != ~ValueId(0))
+      plan.offsets[v] = plan.offsets[sharesWith[v]];
   return plan;
 }
 

@@ -7,6 +7,7 @@
 
 #include "ir/IR.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <cstdint>
@@ -24,6 +25,10 @@ struct MemoryPlan {
   /// Offset of each op's workspace (temporary bytes it needs while it
   /// runs), or -1 when it needs none.
   std::vector<int64_t> workspaceOffsets;
+  /// Per op: the index of the op that computes it as its epilogue (and
+  /// writes its result), or -1. An op computed that way is not lowered on
+  /// its own; its result shares the storage of the producer's result.
+  std::vector<int> producerOf;
   /// Exact arena size: the end of the highest placement.
   int64_t size = 0;
 };
@@ -32,7 +37,11 @@ struct MemoryPlan {
 using WorkspaceFn = llvm::function_ref<int64_t(const Function &, const Op &)>;
 
 /// Liveness-based first-fit placement of `f`'s intermediate values.
-MemoryPlan planMemory(const Function &f, WorkspaceFn workspace);
+/// `producerOf` (empty, or one entry per op as in MemoryPlan) names ops
+/// fused into an earlier op; each such op must have one result and its
+/// producer's single result must be used only by it.
+MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
+                      llvm::ArrayRef<int> producerOf = {});
 
 /// Whether a value lives in the arena: defined by a non-constant op and not
 /// written straight into a result buffer.

@@ -3,6 +3,7 @@
 #include "backends/Target.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
@@ -76,9 +77,42 @@ static llvm::Error checkFeatures(const llvm::MCSubtargetInfo &sti,
   return llvm::Error::success();
 }
 
+/// "+a,-b,..." for every feature the host CPU reports, then `extra` (so
+/// explicit -mattr entries win).
+static std::string hostFeatures(llvm::StringRef extra) {
+  std::vector<std::string> parts;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    parts.push_back((feature.second ? "+" : "-") + feature.first().str());
+  llvm::sort(parts);
+  if (!extra.empty())
+    parts.push_back(extra.str());
+  return llvm::join(parts, ",");
+}
+
+/// Replaces CPU "native" with the host CPU and its features; "native" is
+/// only meaningful when compiling for the host triple.
+static llvm::Expected<TargetSpec> resolveNative(TargetSpec spec) {
+  if (spec.cpu != "native")
+    return spec;
+  std::string host = llvm::sys::getDefaultTargetTriple();
+  if (!spec.triple.empty() &&
+      llvm::Triple(llvm::Triple::normalize(spec.triple)).getArch() !=
+          llvm::Triple(host).getArch())
+    return makeError(fmt::format("CPU 'native' needs the host target ({}), "
+                                 "not '{}'",
+                                 host, spec.triple));
+  spec.cpu = llvm::sys::getHostCPUName().str();
+  spec.features = hostFeatures(spec.features);
+  return spec;
+}
+
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-createTargetMachine(const TargetSpec &spec) {
+createTargetMachine(const TargetSpec &requested) {
   initializeTargets();
+  auto resolved = resolveNative(requested);
+  if (!resolved)
+    return resolved.takeError();
+  const TargetSpec &spec = *resolved;
   std::string tripleName = spec.triple.empty()
                                ? llvm::sys::getDefaultTargetTriple()
                                : llvm::Triple::normalize(spec.triple);

@@ -12,7 +12,8 @@
 namespace mnc {
 
 /// What the user asked for; empty fields mean "host" (triple) or "generic
-/// for the triple" (cpu, features).
+/// for the triple" (cpu, features). CPU "native" means the host CPU with
+/// every feature it reports (host triple only).
 struct TargetSpec {
   std::string triple;
   std::string cpu;

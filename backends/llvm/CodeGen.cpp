@@ -5,6 +5,7 @@
 #include "ir/Errors.h"
 
 #include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/Analysis/TargetTransformInfo.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -78,6 +79,35 @@ static void copyResult(Lowering &l, llvm::Function *fn, unsigned i) {
          [&](llvm::Value *j) { l.storeAt(out, kind, j, l.load(v, j)); });
 }
 
+/// The f32 lanes and number of the target's vector registers; targets
+/// without vector registers block over scalar FP registers.
+static void setVectorShape(Lowering &l, llvm::TargetMachine &tm,
+                           const llvm::Function &fn) {
+  llvm::TargetTransformInfo tti = tm.getTargetTransformInfo(fn);
+  unsigned bits =
+      tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector)
+          .getFixedValue();
+  unsigned registers =
+      tti.getNumberOfRegisters(tti.getRegisterClassForType(true));
+  if (bits < 64 || registers == 0) {
+    l.lanes = 1;
+    l.vectorRegisters = 16;
+    return;
+  }
+  l.lanes = bits / 32;
+  l.vectorRegisters = registers;
+}
+
+/// Constants bind a global; ops fused into their producer are done by it;
+/// every other op becomes a kernel function.
+static llvm::Error lowerTopLevel(Lowering &l, const Op &op) {
+  if (op.kind == OpKind::Constant)
+    return lowerOp(l, op);
+  if (l.plan.producerOf[&op - l.f.ops.data()] >= 0)
+    return llvm::Error::success();
+  return l.lowerAsKernel(op);
+}
+
 llvm::Expected<std::unique_ptr<llvm::Module>>
 lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
               llvm::TargetMachine &tm, llvm::LLVMContext &ctx) {
@@ -86,9 +116,10 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   module->setDataLayout(tm.createDataLayout());
   llvm::Function *fn = declareRun(*module, name, tm);
   Lowering l(f, plan, *module, fn);
+  setVectorShape(l, tm, *fn);
   std::vector<unsigned> copies = bindStorage(l, fn);
   for (const Op &op : f.ops)
-    if (auto err = lowerOp(l, op))
+    if (auto err = lowerTopLevel(l, op))
       return prefixError(llvm::formatv("@{0}: op {1} ({2}): ", f.name,
                                        &op - f.ops.data(), mnemonic(op.kind))
                              .str(),

@@ -7,6 +7,7 @@
 // and (for stride 1) unit stride, which the loop vectorizer widens:
 //   for tap (ky, kx): for oy in rows(ky): for ox in cols(kx):
 //     y[oy, ox] (+)= x[oy*sy + ky*dy - pt, ox*sx + kx*dx - pl] (* w[ky, kx])
+#include "backends/llvm/ConvKernels.h"
 #include "backends/llvm/Lowering.h"
 #include "backends/llvm/MathEmit.h"
 
@@ -99,9 +100,22 @@ void forEachOutputChannel(
   });
 }
 
+/// Applies a fused epilogue to the finished result, in place.
+void epiloguePass(Lowering &l, const Op &op) {
+  const Op *epilogue = l.epilogueOf(op);
+  if (!epilogue)
+    return;
+  ValueId dest = l.destination(op);
+  l.loop(0, l.f.type(dest).numElements(), [&](llvm::Value *i) {
+    llvm::Value *value =
+        applyEpilogue(l, epilogue, op.results[0], l.load(dest, i), i);
+    l.store(dest, i, value);
+  });
+}
+
 llvm::Error lowerConvF32(Lowering &l, const Op &op, const Window &g,
                          int64_t groups) {
-  ValueId x = op.operands[0], w = op.operands[1], y = op.results[0];
+  ValueId x = op.operands[0], w = op.operands[1], y = l.destination(op);
   int64_t cg = g.c / groups, outPlane = g.oh * g.ow;
   forEachOutputChannel(
       l, g, groups, [&](llvm::Value *n, llvm::Value *m, llvm::Value *firstIn) {
@@ -130,6 +144,7 @@ llvm::Error lowerConvF32(Lowering &l, const Op &op, const Window &g,
               });
         });
       });
+  epiloguePass(l, op);
   return llvm::Error::success();
 }
 
@@ -213,6 +228,8 @@ llvm::Error lowerConv2d(Lowering &l, const Op &op) {
   int64_t groups = op.getInt("group");
   if (l.f.type(op.operands[0]).isQuantized())
     return lowerConvQuantized(l, op, g, groups);
+  if (lowerPointwiseConv(l, op) || lowerDepthwiseConv(l, op))
+    return llvm::Error::success();
   return lowerConvF32(l, op, g, groups);
 }
 

@@ -1,6 +1,7 @@
 // Lowering helpers (loops, element access, constant globals) and the
 // op-table dispatch.
 #include "backends/llvm/Lowering.h"
+#include "backends/llvm/ConvKernels.h"
 #include "backends/llvm/MathEmit.h"
 
 #include "llvm/IR/Constants.h"
@@ -11,17 +12,103 @@ namespace mnc {
 Lowering::Lowering(const Function &f, const MemoryPlan &plan,
                    llvm::Module &module, llvm::Function *fn)
     : f(f), plan(plan), module(module), b(module.getContext()),
+      defs(f.definingOps()), consumers(f.ops.size(), -1),
       ptrs(f.valueTypes.size(), nullptr) {
   idxTy = module.getDataLayout().getIntPtrType(module.getContext());
   entry = llvm::BasicBlock::Create(module.getContext(), "entry", fn);
   b.SetInsertPoint(entry);
   scratchArg = fn->getArg(2);
+  for (size_t j = 0; j < plan.producerOf.size(); ++j)
+    if (plan.producerOf[j] >= 0)
+      consumers[plan.producerOf[j]] = static_cast<int>(j);
 }
 
 llvm::Value *Lowering::workspace(const Op &op) {
+  if (workspaceArg)
+    return workspaceArg;
   size_t index = &op - f.ops.data();
   return b.CreateInBoundsGEP(b.getInt8Ty(), scratchArg,
                              idx(plan.workspaceOffsets[index]));
+}
+
+const Op *Lowering::epilogueOf(const Op &op) const {
+  int consumer = consumers[&op - f.ops.data()];
+  return consumer < 0 ? nullptr : &f.ops[consumer];
+}
+
+ValueId Lowering::destination(const Op &op) const {
+  const Op *epilogue = epilogueOf(op);
+  return epilogue ? epilogue->results[0] : op.results[0];
+}
+
+const Tensor *Lowering::constantOf(ValueId v) const {
+  if (defs[v] < 0 || f.ops[defs[v]].kind != OpKind::Constant)
+    return nullptr;
+  return &f.ops[defs[v]].getTensor("value");
+}
+
+llvm::Error Lowering::lowerAsKernel(const Op &op) {
+  size_t index = &op - f.ops.data();
+  const Op *epilogue = epilogueOf(op);
+  // The producer's own result shares bytes with (or is replaced by) the
+  // epilogue's result, so only the latter is a parameter.
+  llvm::SmallVector<ValueId, 8> values;
+  auto addValue = [&](ValueId v) {
+    if (epilogue && v == op.results[0])
+      return;
+    if (ptrs[v] && !llvm::isa<llvm::Constant>(ptrs[v]) &&
+        !llvm::is_contained(values, v))
+      values.push_back(v);
+  };
+  for (const Op *o : {&op, epilogue}) {
+    if (!o)
+      continue;
+    for (ValueId v : o->operands)
+      addValue(v);
+    for (ValueId v : o->results)
+      addValue(v);
+  }
+  llvm::SmallVector<llvm::Value *, 8> args;
+  for (ValueId v : values)
+    args.push_back(ptrs[v]);
+  if (plan.workspaceOffsets[index] >= 0)
+    args.push_back(workspace(op));
+
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Function *run = b.GetInsertBlock()->getParent();
+  llvm::SmallVector<llvm::Type *, 8> params(args.size(), b.getPtrTy());
+  auto *kernel = llvm::Function::Create(
+      llvm::FunctionType::get(b.getVoidTy(), params, false),
+      llvm::Function::InternalLinkage,
+      run->getName() + "." + mnemonic(op.kind) + "." + std::to_string(index),
+      module);
+  kernel->addFnAttrs(llvm::AttrBuilder(ctx, run->getAttributes().getFnAttrs()));
+  kernel->addFnAttr(llvm::Attribute::NoInline);
+  for (unsigned i = 0; i < args.size(); ++i) {
+    kernel->addParamAttr(i, llvm::Attribute::NoAlias);
+    kernel->addParamAttr(i, llvm::Attribute::NoCapture);
+  }
+  b.CreateCall(kernel, args);
+  llvm::IRBuilderBase::InsertPoint resume = b.saveIP();
+
+  std::vector<llvm::Value *> outerPtrs = ptrs;
+  llvm::BasicBlock *outerEntry = entry;
+  entry = llvm::BasicBlock::Create(ctx, "entry", kernel);
+  b.SetInsertPoint(entry);
+  for (unsigned i = 0; i < values.size(); ++i)
+    ptrs[values[i]] = kernel->getArg(i);
+  if (epilogue)
+    ptrs[op.results[0]] = nullptr;
+  workspaceArg = plan.workspaceOffsets[index] >= 0
+                     ? kernel->getArg(args.size() - 1)
+                     : nullptr;
+  llvm::Error err = lowerOp(*this, op);
+  b.CreateRetVoid();
+  ptrs = std::move(outerPtrs);
+  entry = outerEntry;
+  workspaceArg = nullptr;
+  b.restoreIP(resume);
+  return err;
 }
 
 llvm::Type *Lowering::elemType(ElemKind kind) {
@@ -175,8 +262,12 @@ llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
 }
 
 // Quantized conv2d accumulates one output plane, quantized matmul one
-// output row, in i32 before requantizing.
+// output row, in i32 before requantizing; f32 depthwise conv pads one
+// input plane.
 int64_t loweringWorkspace(const Function &f, const Op &op) {
+  if (op.kind == OpKind::Conv2d)
+    if (int64_t bytes = depthwiseWorkspace(f, op))
+      return bytes;
   if (!f.type(op.operands.empty() ? op.results[0] : op.operands[0])
            .isQuantized())
     return 0;

@@ -11,6 +11,7 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
 
 #include <vector>
 
@@ -27,6 +28,26 @@ public:
   llvm::Module &module;
   llvm::IRBuilder<> b;
   llvm::Type *idxTy; ///< Pointer-sized integer: loop counters and offsets.
+
+  /// f32 lanes and count of the target's vector registers (1 and the FP
+  /// register count without vector registers), for register blocking.
+  unsigned lanes = 1;
+  unsigned vectorRegisters = 16;
+
+  /// The op fused into `op` as its epilogue (see MemoryPlan::producerOf),
+  /// or null.
+  const Op *epilogueOf(const Op &op) const;
+  /// The value an op with an epilogue writes: the epilogue's result.
+  ValueId destination(const Op &op) const;
+
+  /// Lowers `op` into an internal function whose pointer parameters (the
+  /// op's non-constant operands and results, its epilogue's, and its
+  /// workspace) are noalias: the memory plan keeps them disjoint, and
+  /// without that knowledge LLVM cannot vectorize across arena pointers.
+  llvm::Error lowerAsKernel(const Op &op);
+
+  /// The literal of a value defined by a constant op, or null.
+  const Tensor *constantOf(ValueId v) const;
 
   /// Base pointer of a value's storage.
   llvm::Value *ptr(ValueId v) const { return ptrs[v]; }
@@ -79,8 +100,11 @@ public:
   llvm::Value *local(llvm::Type *type);
 
 private:
+  std::vector<int> defs;      ///< Defining op per value (-1: argument).
+  std::vector<int> consumers; ///< Per op: the op fused into it, or -1.
   std::vector<llvm::Value *> ptrs;
   llvm::Value *scratchArg;
+  llvm::Value *workspaceArg = nullptr; ///< Of the kernel being lowered.
   llvm::BasicBlock *entry;
   unsigned nextGlobal = 0;
 };
@@ -92,6 +116,19 @@ llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
 
 #define MNC_OP(Name, ...) llvm::Error lower##Name(Lowering &l, const Op &op);
 #include "ir/Ops.def"
+
+/// Per op, the index of the conv2d that computes it as its epilogue, or -1
+/// (the `producerOf` input of planMemory): a relu, clip or same-shape add
+/// whose operand is an f32 conv2d result used nowhere else.
+std::vector<int> planEpilogues(const Function &f);
+
+/// Applies `epilogue` (relu, clip or add, see planEpilogues) to `acc`, the
+/// producer's result at element `index` of the destination; `acc` may be a
+/// vector of `lanes` elements, in which case `mask` (or null for all)
+/// selects the lanes that exist.
+llvm::Value *applyEpilogue(Lowering &l, const Op *epilogue, ValueId produced,
+                           llvm::Value *acc, llvm::Value *index,
+                           llvm::Value *mask = nullptr);
 
 /// Dispatches to the lowering function of `op`'s kind (from ir/Ops.def).
 llvm::Error lowerOp(Lowering &l, const Op &op);

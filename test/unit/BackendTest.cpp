@@ -9,6 +9,10 @@
 #include "backends/llvm/Lowering.h"
 #include "ir/Interpreter.h"
 
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -38,8 +42,9 @@ Module buildModule(llvm::ArrayRef<Tensor> inputs, const BuildFn &build) {
 
 ::testing::AssertionResult compiledLike(const Module &m,
                                         llvm::ArrayRef<Tensor> inputs,
-                                        llvm::ArrayRef<Tensor> expected) {
-  auto outputs = runCompiled(m, inputs);
+                                        llvm::ArrayRef<Tensor> expected,
+                                        const CompileOptions &opts = {}) {
+  auto outputs = runCompiled(m, inputs, opts);
   if (!outputs)
     return ::testing::AssertionFailure() << llvm::toString(outputs.takeError());
   if (outputs->size() != expected.size())
@@ -59,6 +64,30 @@ compiledLikeInterpreter(llvm::ArrayRef<Tensor> inputs, const BuildFn &build) {
     return ::testing::AssertionFailure()
            << llvm::toString(expected.takeError());
   return compiledLike(m, inputs, *expected);
+}
+
+/// As compiledLikeInterpreter, for the host CPU and for the x86-64 vector
+/// widths below it (SSE2 with 16 registers of 4 lanes, AVX2 with 8), whose
+/// register tiles and tails differ.
+::testing::AssertionResult
+compiledLikeInterpreterOnEveryWidth(llvm::ArrayRef<Tensor> inputs,
+                                    const BuildFn &build) {
+  Module m = buildModule(inputs, build);
+  auto expected = interpret(m.functions.front(), inputs);
+  if (!expected)
+    return ::testing::AssertionFailure()
+           << llvm::toString(expected.takeError());
+  std::vector<std::string> cpus = {""};
+  if (llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch() ==
+      llvm::Triple::x86_64)
+    cpus.insert(cpus.end(), {"x86-64", "x86-64-v3"});
+  for (const std::string &cpu : cpus) {
+    CompileOptions opts;
+    opts.target.cpu = cpu;
+    if (auto r = compiledLike(m, inputs, *expected, opts); !r)
+      return r << " (CPU '" << cpu << "')";
+  }
+  return ::testing::AssertionSuccess();
 }
 
 Tensor randomTensor(TensorType type, std::mt19937 &rng, float lo = -1,
@@ -274,6 +303,76 @@ TEST(Backend, TinyMobileNetMatchesInterpreter) {
   }));
 }
 
+// Pointwise convs whose channel and pixel counts leave a tail for every
+// register tile and vector width, with fused relu, residual add and clip
+// epilogues (the last one writing a function result), and a conv result
+// with two users that must not be fused.
+TEST(Backend, PointwiseConvTilesAndEpilogues) {
+  std::mt19937 rng(5);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {2, 13, 7, 9}), rng);
+  EXPECT_TRUE(compiledLikeInterpreterOnEveryWidth(
+      {x},
+      [&](Builder &b, llvm::ArrayRef<ValueId> args)
+          -> llvm::Expected<llvm::SmallVector<ValueId, 1>> {
+        auto w0 = b.constant(
+            randomTensor(TensorType(ElemKind::F32, {19, 13, 1, 1}), rng));
+        auto b0 =
+            b.constant(randomTensor(TensorType(ElemKind::F32, {19}), rng));
+        auto c0 = b.create(OpKind::Conv2d, {args[0], w0, b0},
+                           conv({1, 1}, {0, 0, 0, 0}));
+        auto r0 = b.create(OpKind::Relu, {*c0});
+        auto w1 = b.constant(
+            randomTensor(TensorType(ElemKind::F32, {13, 19, 1, 1}), rng));
+        auto c1 =
+            b.create(OpKind::Conv2d, {*r0, w1}, conv({1, 1}, {0, 0, 0, 0}));
+        auto sum = b.create(OpKind::Add, {args[0], *c1});
+        auto w2 = b.constant(
+            randomTensor(TensorType(ElemKind::F32, {6, 13, 1, 1}), rng));
+        auto c2 =
+            b.create(OpKind::Conv2d, {*sum, w2}, conv({1, 1}, {0, 0, 0, 0}));
+        auto clipped =
+            b.create(OpKind::Clip, {*c2}, {{"min", -0.5f}, {"max", 0.5f}});
+        auto twice = b.create(OpKind::Relu, {*c2});
+        if (!clipped || !twice)
+          return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                         "cannot build the graph");
+        return llvm::SmallVector<ValueId, 1>{*clipped, *twice, *sum};
+      }));
+}
+
+// Depthwise convs: stride 1 and 2, symmetric and bottom/right-only
+// padding, 3x3 and 5x5 filters, widths that are not a multiple of any
+// vector width, with and without bias and a fused clip.
+TEST(Backend, DepthwiseConvStridesAndPadding) {
+  std::mt19937 rng(9);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {2, 5, 11, 10}), rng);
+  EXPECT_TRUE(compiledLikeInterpreterOnEveryWidth(
+      {x},
+      [&](Builder &b, llvm::ArrayRef<ValueId> args)
+          -> llvm::Expected<llvm::SmallVector<ValueId, 1>> {
+        auto filter = [&](int64_t k) {
+          return b.constant(
+              randomTensor(TensorType(ElemKind::F32, {5, 1, k, k}), rng));
+        };
+        auto bias =
+            b.constant(randomTensor(TensorType(ElemKind::F32, {5}), rng));
+        auto s1 = b.create(OpKind::Conv2d, {args[0], filter(3), bias},
+                           conv({1, 1}, {1, 1, 1, 1}, 5));
+        auto relu6 =
+            b.create(OpKind::Clip, {*s1}, {{"min", 0.0f}, {"max", 6.0f}});
+        auto s2 = b.create(OpKind::Conv2d, {*relu6, filter(3)},
+                           conv({2, 2}, {1, 1, 1, 1}, 5));
+        auto s2tf = b.create(OpKind::Conv2d, {args[0], filter(3), bias},
+                             conv({2, 2}, {0, 0, 1, 1}, 5));
+        auto k5 = b.create(OpKind::Conv2d, {args[0], filter(5)},
+                           conv({1, 1}, {2, 2, 2, 2}, 5));
+        if (!s2 || !s2tf || !k5)
+          return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                         "cannot build the graph");
+        return llvm::SmallVector<ValueId, 1>{*s2, *s2tf, *k5};
+      }));
+}
+
 TensorType quantType(ElemKind kind, llvm::ArrayRef<int64_t> shape, float scale,
                      int32_t zero) {
   return TensorType(kind, shape, QuantParams{{scale}, {zero}, std::nullopt});
@@ -372,6 +471,29 @@ TEST(Target, UnknownNamesListValidOnes) {
     EXPECT_TRUE(bool(tm)) << triple << " " << cpu << ": "
                           << llvm::toString(tm.takeError());
   }
+}
+
+TEST(Target, NativeIsTheHostCpuWithItsFeatures) {
+  auto tm = createTargetMachine({"", "native", ""});
+  ASSERT_TRUE(bool(tm)) << llvm::toString(tm.takeError());
+  EXPECT_EQ((*tm)->getTargetCPU(), llvm::sys::getHostCPUName());
+  for (const auto &feature : llvm::sys::getHostCPUFeatures()) {
+    std::string flag = (feature.second ? "+" : "-") + feature.first().str();
+    EXPECT_NE((*tm)->getTargetFeatureString().find(flag), llvm::StringRef::npos)
+        << flag;
+  }
+  auto explicitFeature = createTargetMachine({"", "native", "-avx2"});
+  ASSERT_TRUE(bool(explicitFeature))
+      << llvm::toString(explicitFeature.takeError());
+  EXPECT_TRUE((*explicitFeature)->getTargetFeatureString().ends_with(",-avx2"));
+  llvm::Triple host(llvm::sys::getDefaultTargetTriple());
+  const char *foreign = host.getArch() == llvm::Triple::aarch64
+                            ? "x86_64-linux-gnu"
+                            : "aarch64-linux-gnu";
+  auto cross = createTargetMachine({foreign, "native", ""});
+  ASSERT_FALSE(bool(cross));
+  EXPECT_NE(llvm::toString(cross.takeError()).find("needs the host target"),
+            std::string::npos);
 }
 
 } // namespace
