@@ -12,9 +12,9 @@ namespace mnc {
 /// Y[M, HW] = W[M, C] * X[C, HW] per image.
 bool lowerPointwiseConv(Lowering &l, const Op &op);
 
-/// Depthwise (group = channels, one filter each), stride 1 or 2, undilated.
-bool lowerDepthwiseConv(Lowering &l, const Op &op);
-/// Bytes of workspace lowerDepthwiseConv needs for `op` (0: not its shape).
-int64_t depthwiseWorkspace(const Function &f, const Op &op);
+/// Any other undilated conv of stride 1 or 2 (stem, depthwise, grouped).
+bool lowerDirectConv(Lowering &l, const Op &op);
+/// Bytes of workspace lowerDirectConv needs for `op` (0: not its shape).
+int64_t directConvWorkspace(const Function &f, const Op &op);
 
 } // namespace mnc

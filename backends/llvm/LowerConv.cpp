@@ -228,7 +228,7 @@ llvm::Error lowerConv2d(Lowering &l, const Op &op) {
   int64_t groups = op.getInt("group");
   if (l.f.type(op.operands[0]).isQuantized())
     return lowerConvQuantized(l, op, g, groups);
-  if (lowerPointwiseConv(l, op) || lowerDepthwiseConv(l, op))
+  if (lowerPointwiseConv(l, op) || lowerDirectConv(l, op))
     return llvm::Error::success();
   return lowerConvF32(l, op, g, groups);
 }

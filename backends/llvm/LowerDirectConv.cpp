@@ -1,16 +1,19 @@
-// Depthwise conv (one filter per channel), vectorized along output rows.
-// Per channel, the input plane is copied into a zero-bordered workspace
-// plane, so every tap of every output vector is an unconditional load; the
-// taps accumulate in one register per output vector, then the bias and
-// epilogue are applied and the vector is stored once:
-//   padded[(iy + pt) * pitch + ix + pl] = x[c, iy, ix]   (zeros elsewhere)
-//   y[c, oy, ox..ox+V) = sum_{ky,kx} w[c, ky, kx] *
-//       padded[(oy*s + ky) * pitch + (ox..ox+V)*s + kx]
+// Direct (window) conv for f32 convs that are not pointwise: the stem
+// conv, depthwise convs and any other undilated stride 1 or 2 conv,
+// vectorized along output rows. Per group, the group's input planes are
+// copied into zero-bordered workspace planes, so every tap of every output
+// vector is an unconditional load. A block of output channels accumulates
+// in registers (one broadcast weight per channel and tap), then the bias
+// and epilogue are applied and each vector is stored once:
+//   padded[ci][(iy + pt) * pitch + ix + pl] = x[group's channel ci, iy, ix]
+//   y[m, oy, ox..ox+V) = sum_{ci,ky,kx} w[m, ci, ky, kx] *
+//       padded[ci][(oy*s + ky) * pitch + (ox..ox+V)*s + kx]
 // Stride 2 loads 2V consecutive floats and keeps the even lanes.
 #include "backends/llvm/ConvKernels.h"
 
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace mnc {
@@ -20,13 +23,17 @@ namespace {
 /// workspace, enough for any target's vector (so the workspace size, which
 /// the memory plan needs before the target is known, is target-neutral).
 constexpr int64_t kMaxLanes = 16;
+/// Most taps (input channels per group x kernel extent) unrolled per
+/// output vector: the 3-channel 3x3 stem conv and 5x5 depthwise fit.
+constexpr int64_t kMaxUnrolledTaps = 32;
 
-struct Depthwise {
-  int64_t n, c, h, w, oh, ow, kh, kw, stride, pt, pl;
+struct Direct {
+  int64_t n, c, h, w, m, oh, ow, kh, kw, stride, pt, pl, groups;
+  int64_t cg, mg;      ///< Input and output channels per group.
   int64_t rows, pitch; ///< Workspace plane extent.
 };
 
-std::optional<Depthwise> depthwiseShape(const Function &f, const Op &op) {
+std::optional<Direct> directShape(const Function &f, const Op &op) {
   const TensorType &x = f.type(op.operands[0]), &wt = f.type(op.operands[1]),
                    &y = f.type(op.results[0]);
   if (x.isQuantized() || x.elem != ElemKind::F32)
@@ -35,43 +42,47 @@ std::optional<Depthwise> depthwiseShape(const Function &f, const Op &op) {
   bool dilated =
       op.attrs.count("dilations") &&
       llvm::any_of(op.getInts("dilations"), [](int64_t d) { return d != 1; });
-  if (dilated || op.getInt("group") != x.shape[1] ||
-      wt.shape[0] != x.shape[1] || wt.shape[1] != 1 ||
-      strides[0] != strides[1] || (strides[0] != 1 && strides[0] != 2))
+  // The taps of one output vector are unrolled into straight-line code,
+  // so convs with many input channels per group stay on the generic path.
+  if (dilated || strides[0] != strides[1] ||
+      (strides[0] != 1 && strides[0] != 2) ||
+      wt.shape[1] * wt.shape[2] * wt.shape[3] > kMaxUnrolledTaps)
     return std::nullopt;
-  Depthwise d{x.shape[0], x.shape[1], x.shape[2],  x.shape[3],
-              y.shape[2], y.shape[3], wt.shape[2], wt.shape[3],
-              strides[0], pads[0],    pads[1],     0,
-              0};
+  int64_t groups = op.getInt("group");
+  Direct d{
+      x.shape[0], x.shape[1], x.shape[2],  x.shape[3],  y.shape[1],
+      y.shape[2], y.shape[3], wt.shape[2], wt.shape[3], strides[0],
+      pads[0],    pads[1],    groups,      wt.shape[1], y.shape[1] / groups,
+      0,          0};
   d.rows = (d.oh - 1) * d.stride + d.kh;
   d.pitch = llvm::alignTo(d.ow, kMaxLanes) * d.stride + d.kw;
   return d;
 }
 
-class DepthwiseEmitter {
+class DirectEmitter {
 public:
-  DepthwiseEmitter(Lowering &l, const Op &op, const Depthwise &d)
+  DirectEmitter(Lowering &l, const Op &op, const Direct &d)
       : l(l), b(l.b), op(op), d(d),
         vecTy(llvm::FixedVectorType::get(b.getFloatTy(), l.lanes)) {}
 
   void emit();
 
 private:
-  void fillPlane(llvm::Value *plane);
-  /// Output row `oy` of plane `planeIndex` (image * C + channel).
-  void outputRow(llvm::Value *planeIndex, llvm::Value *oy,
-                 llvm::ArrayRef<llvm::Value *> taps, llvm::Value *bias);
-  /// The V taps at padded (row, col + i*stride) for i in [0, V).
+  /// Copies input plane `plane` into workspace plane `ci`.
+  void fillPlane(llvm::Value *plane, int64_t ci);
+  /// Output channels [m0, m0 + count) of image `image`, group `group`.
+  void channelBlock(llvm::Value *image, llvm::Value *m0, int64_t count);
+  /// The V taps at workspace offset `at`, `stride` apart.
   llvm::Value *loadTap(llvm::Value *at);
 
   Lowering &l;
   llvm::IRBuilder<> &b;
   const Op &op;
-  const Depthwise &d;
+  const Direct &d;
   llvm::FixedVectorType *vecTy;
 };
 
-llvm::Value *DepthwiseEmitter::loadTap(llvm::Value *at) {
+llvm::Value *DirectEmitter::loadTap(llvm::Value *at) {
   llvm::Value *ptr = b.CreateInBoundsGEP(b.getFloatTy(), l.workspace(op), at);
   if (d.stride == 1)
     return b.CreateAlignedLoad(vecTy, ptr, llvm::Align(4));
@@ -83,10 +94,11 @@ llvm::Value *DepthwiseEmitter::loadTap(llvm::Value *at) {
   return b.CreateShuffleVector(pair, even);
 }
 
-void DepthwiseEmitter::fillPlane(llvm::Value *plane) {
+void DirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
   l.loop(0, d.h, [&](llvm::Value *iy) {
     llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
-    llvm::Value *dst = l.linear({iy}, {d.pitch}, d.pt * d.pitch + d.pl);
+    llvm::Value *dst =
+        l.linear({iy}, {d.pitch}, (ci * d.rows + d.pt) * d.pitch + d.pl);
     l.loop(0, d.w, [&](llvm::Value *ix) {
       l.storeAt(l.workspace(op), ElemKind::F32, b.CreateAdd(dst, ix),
                 l.loadAt(plane, ElemKind::F32, b.CreateAdd(src, ix)));
@@ -94,80 +106,114 @@ void DepthwiseEmitter::fillPlane(llvm::Value *plane) {
   });
 }
 
-void DepthwiseEmitter::outputRow(llvm::Value *planeIndex, llvm::Value *oy,
-                                 llvm::ArrayRef<llvm::Value *> taps,
-                                 llvm::Value *bias) {
+void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
+                                 int64_t count) {
   const Op *epilogue = l.epilogueOf(op);
-  ValueId dest = l.destination(op);
-  llvm::Value *rowBase = b.CreateMul(oy, l.idx(d.stride * d.pitch));
-  llvm::Value *outRow = b.CreateAdd(b.CreateMul(planeIndex, l.idx(d.oh * d.ow)),
-                                    b.CreateMul(oy, l.idx(d.ow)));
-  auto vector = [&](llvm::Value *ox, int64_t valid) {
-    llvm::Value *acc = bias;
-    llvm::Value *col = b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(d.stride)));
-    for (int64_t ky = 0; ky < d.kh; ++ky)
-      for (int64_t kx = 0; kx < d.kw; ++kx) {
-        llvm::Value *in = loadTap(b.CreateAdd(col, l.idx(ky * d.pitch + kx)));
-        acc = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vecTy},
-                                {taps[ky * d.kw + kx], in, acc});
+  ValueId w = op.operands[1], dest = l.destination(op);
+  int64_t taps = d.cg * d.kh * d.kw;
+  llvm::SmallVector<llvm::Value *, 8> bias;
+  for (int64_t r = 0; r < count; ++r)
+    bias.push_back(
+        op.operands.size() > 2
+            ? b.CreateVectorSplat(
+                  l.lanes, l.load(op.operands[2], b.CreateAdd(m0, l.idx(r))))
+            : llvm::ConstantFP::get(vecTy, 0.0));
+  llvm::Value *firstPlane = b.CreateAdd(b.CreateMul(image, l.idx(d.m)), m0);
+  l.loop(0, d.oh, [&](llvm::Value *oy) {
+    llvm::Value *rowBase = b.CreateMul(oy, l.idx(d.stride * d.pitch));
+    auto vector = [&](llvm::Value *ox, int64_t valid) {
+      llvm::SmallVector<llvm::Value *, 8> acc(bias.begin(), bias.end());
+      llvm::Value *col = b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(d.stride)));
+      for (int64_t ci = 0; ci < d.cg; ++ci)
+        for (int64_t ky = 0; ky < d.kh; ++ky)
+          for (int64_t kx = 0; kx < d.kw; ++kx) {
+            llvm::Value *in = loadTap(
+                b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + kx)));
+            int64_t tap = (ci * d.kh + ky) * d.kw + kx;
+            for (int64_t r = 0; r < count; ++r) {
+              llvm::Value *wv = b.CreateVectorSplat(
+                  l.lanes,
+                  l.load(w, b.CreateAdd(b.CreateMul(b.CreateAdd(m0, l.idx(r)),
+                                                    l.idx(taps)),
+                                        l.idx(tap))));
+              acc[r] = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vecTy},
+                                         {wv, in, acc[r]});
+            }
+          }
+      llvm::Value *mask = nullptr;
+      if (valid < l.lanes) {
+        llvm::SmallVector<llvm::Constant *, 16> bits;
+        for (unsigned i = 0; i < l.lanes; ++i)
+          bits.push_back(b.getInt1(i < valid));
+        mask = llvm::ConstantVector::get(bits);
       }
-    llvm::Value *mask = nullptr;
-    if (valid < l.lanes) {
-      llvm::SmallVector<llvm::Constant *, 16> bits;
-      for (unsigned i = 0; i < l.lanes; ++i)
-        bits.push_back(b.getInt1(i < valid));
-      mask = llvm::ConstantVector::get(bits);
-    }
-    llvm::Value *at = b.CreateAdd(outRow, ox);
-    acc = applyEpilogue(l, epilogue, op.results[0], acc, at, mask);
-    llvm::Value *ptr = b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(dest), at);
-    if (mask)
-      b.CreateMaskedStore(acc, ptr, llvm::Align(4), mask);
-    else
-      b.CreateAlignedStore(acc, ptr, llvm::Align(4));
-  };
-  int64_t full = d.ow / l.lanes;
-  l.loop(0, full, [&](llvm::Value *v) {
-    vector(b.CreateMul(v, l.idx(l.lanes)), l.lanes);
+      for (int64_t r = 0; r < count; ++r) {
+        llvm::Value *plane = b.CreateAdd(firstPlane, l.idx(r));
+        llvm::Value *at = b.CreateAdd(
+            b.CreateMul(b.CreateAdd(b.CreateMul(plane, l.idx(d.oh)), oy),
+                        l.idx(d.ow)),
+            ox);
+        llvm::Value *value =
+            applyEpilogue(l, epilogue, op.results[0], acc[r], at, mask);
+        llvm::Value *ptr = b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(dest), at);
+        if (mask)
+          b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
+        else
+          b.CreateAlignedStore(value, ptr, llvm::Align(4));
+      }
+    };
+    int64_t full = d.ow / l.lanes;
+    l.loop(0, full, [&](llvm::Value *v) {
+      vector(b.CreateMul(v, l.idx(l.lanes)), l.lanes);
+    });
+    if (d.ow % l.lanes)
+      vector(l.idx(full * l.lanes), d.ow % l.lanes);
   });
-  if (d.ow % l.lanes)
-    vector(l.idx(full * l.lanes), d.ow % l.lanes);
 }
 
-void DepthwiseEmitter::emit() {
-  ValueId x = op.operands[0], w = op.operands[1];
-  // The border stays zero for every channel: only the interior is copied.
-  l.loop(0, d.rows * d.pitch, [&](llvm::Value *i) {
+void DirectEmitter::emit() {
+  ValueId x = op.operands[0];
+  // Output channels per register block: accumulators plus the tap vector
+  // and a broadcast weight fit the vector registers.
+  int64_t block = std::min<int64_t>(
+      d.mg, std::clamp<int64_t>((l.vectorRegisters - 4) / 3, 1, 8));
+  // The border stays zero for every group: only the interior is copied.
+  l.loop(0, d.cg * d.rows * d.pitch, [&](llvm::Value *i) {
     l.storeAt(l.workspace(op), ElemKind::F32, i, l.f32(0.0));
   });
-  l.loop(0, d.n * d.c, [&](llvm::Value *p) {
-    llvm::Value *plane = b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(x),
-                                             b.CreateMul(p, l.idx(d.h * d.w)));
-    fillPlane(plane);
-    llvm::Value *channel = b.CreateURem(p, l.idx(d.c));
-    llvm::SmallVector<llvm::Value *, 9> taps;
-    for (int64_t k = 0; k < d.kh * d.kw; ++k)
-      taps.push_back(b.CreateVectorSplat(
-          l.lanes, l.load(w, l.linear({channel}, {d.kh * d.kw}, k))));
-    llvm::Value *bias = llvm::ConstantFP::get(vecTy, 0.0);
-    if (op.operands.size() > 2)
-      bias = b.CreateVectorSplat(l.lanes, l.load(op.operands[2], channel));
-    l.loop(0, d.oh, [&](llvm::Value *oy) { outputRow(p, oy, taps, bias); });
+  l.loop(0, d.n * d.groups, [&](llvm::Value *p) {
+    llvm::Value *image = b.CreateUDiv(p, l.idx(d.groups));
+    llvm::Value *group = b.CreateURem(p, l.idx(d.groups));
+    llvm::Value *firstIn = b.CreateAdd(b.CreateMul(image, l.idx(d.c)),
+                                       b.CreateMul(group, l.idx(d.cg)));
+    for (int64_t ci = 0; ci < d.cg; ++ci)
+      fillPlane(b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(x),
+                                    b.CreateMul(b.CreateAdd(firstIn, l.idx(ci)),
+                                                l.idx(d.h * d.w))),
+                ci);
+    llvm::Value *firstOut = b.CreateMul(group, l.idx(d.mg));
+    l.loop(0, d.mg / block, [&](llvm::Value *mb) {
+      channelBlock(image, b.CreateAdd(firstOut, b.CreateMul(mb, l.idx(block))),
+                   block);
+    });
+    if (d.mg % block)
+      channelBlock(image, b.CreateAdd(firstOut, l.idx(d.mg - d.mg % block)),
+                   d.mg % block);
   });
 }
 
 } // namespace
 
-int64_t depthwiseWorkspace(const Function &f, const Op &op) {
-  auto d = depthwiseShape(f, op);
-  return d ? d->rows * d->pitch * 4 : 0;
+int64_t directConvWorkspace(const Function &f, const Op &op) {
+  auto d = directShape(f, op);
+  return d ? d->cg * d->rows * d->pitch * 4 : 0;
 }
 
-bool lowerDepthwiseConv(Lowering &l, const Op &op) {
-  auto d = depthwiseShape(l.f, op);
+bool lowerDirectConv(Lowering &l, const Op &op) {
+  auto d = directShape(l.f, op);
   if (!d || kMaxLanes % l.lanes != 0)
     return false;
-  DepthwiseEmitter(l, op, *d).emit();
+  DirectEmitter(l, op, *d).emit();
   return true;
 }
 

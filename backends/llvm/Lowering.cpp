@@ -262,11 +262,11 @@ llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
 }
 
 // Quantized conv2d accumulates one output plane, quantized matmul one
-// output row, in i32 before requantizing; f32 depthwise conv pads one
-// input plane.
+// output row, in i32 before requantizing; f32 direct conv pads one
+// group of input planes.
 int64_t loweringWorkspace(const Function &f, const Op &op) {
   if (op.kind == OpKind::Conv2d)
-    if (int64_t bytes = depthwiseWorkspace(f, op))
+    if (int64_t bytes = directConvWorkspace(f, op))
       return bytes;
   if (!f.type(op.operands.empty() ? op.results[0] : op.operands[0])
            .isQuantized())

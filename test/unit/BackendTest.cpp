@@ -340,10 +340,11 @@ TEST(Backend, PointwiseConvTilesAndEpilogues) {
       }));
 }
 
-// Depthwise convs: stride 1 and 2, symmetric and bottom/right-only
-// padding, 3x3 and 5x5 filters, widths that are not a multiple of any
-// vector width, with and without bias and a fused clip.
-TEST(Backend, DepthwiseConvStridesAndPadding) {
+// Direct convs: depthwise with stride 1 and 2, symmetric and
+// bottom/right-only padding, 3x3 and 5x5 filters, widths that are not a
+// multiple of any vector width, with and without bias and a fused clip;
+// and a dense 2x2 conv.
+TEST(Backend, DirectConvStridesAndPadding) {
   std::mt19937 rng(9);
   Tensor x = randomTensor(TensorType(ElemKind::F32, {2, 5, 11, 10}), rng);
   EXPECT_TRUE(compiledLikeInterpreterOnEveryWidth(
@@ -366,10 +367,17 @@ TEST(Backend, DepthwiseConvStridesAndPadding) {
                              conv({2, 2}, {0, 0, 1, 1}, 5));
         auto k5 = b.create(OpKind::Conv2d, {args[0], filter(5)},
                            conv({1, 1}, {2, 2, 2, 2}, 5));
-        if (!s2 || !s2tf || !k5)
+        // A dense conv on the same path: 11 output channels leave a tail
+        // for every channel block.
+        auto dense = b.create(
+            OpKind::Conv2d,
+            {args[0], b.constant(randomTensor(
+                          TensorType(ElemKind::F32, {11, 5, 2, 2}), rng))},
+            conv({2, 2}, {0, 0, 1, 1}));
+        if (!s2 || !s2tf || !k5 || !dense)
           return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                          "cannot build the graph");
-        return llvm::SmallVector<ValueId, 1>{*s2, *s2tf, *k5};
+        return llvm::SmallVector<ValueId, 1>{*s2, *s2tf, *k5, *dense};
       }));
 }
 
