@@ -7,6 +7,7 @@
 # is no pass/fail on time.
 #
 # usage: bash bench/run.sh [--runs N] [--warmup N] [--only NAME,...]
+# MNC_BUILD=DIR uses an existing build tree instead of building build/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,13 +17,14 @@ while [ $# -gt 0 ]; do
   --runs) runs=$2; shift 2 ;;
   --warmup) warmup=$2; shift 2 ;;
   --only) only=$2; shift 2 ;;
-  -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
 
-bash scripts/build.sh >/dev/null
-work=build/bench
+build=${MNC_BUILD:-build}
+[ -n "${MNC_BUILD:-}" ] || bash scripts/build.sh >/dev/null
+work=$build/bench
 mkdir -p "$work/models"
 models="mobilenet_v1 mobilenet_v2 mobilenet_v3_small mobilenet_v3_large mobilenet_v2_0.35_96"
 /usr/bin/python3 tools/models/export_torchvision.py "$work/models" \
@@ -39,7 +41,7 @@ for m in $models; do
   dir=$work/$m
   mkdir -p "$dir"
   model=$work/models/$m.onnx input=$work/models/$m.input.npy
-  build/bin/mnc compile "$model" -o "$dir/net.o" --header "$dir/net.h" --name net --mcpu native
+  "$build/bin/mnc" compile "$model" -o "$dir/net.o" --header "$dir/net.h" --name net --mcpu native
   cc -O2 -I"$dir" bench/bench_main.c "$dir/net.o" -o "$dir/bench"
   mncMs=$("$dir/bench" "$input" "$runs" "$warmup" | median)
   ort1=$(node tools/ort/bench.mjs "$model" --input "input=$input" --threads 1 --runs "$runs" --warmup "$warmup" | median)
