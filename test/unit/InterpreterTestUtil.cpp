@@ -4,8 +4,8 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -75,7 +75,9 @@ llvm::Expected<Tensor> readTensorProto(const std::string &path) {
   if (proto.has_raw_data()) {
     if (proto.raw_data().size() != t.bytes.size())
       return error(path + ": raw_data size does not match its dims");
-    std::memcpy(t.bytes.data(), proto.raw_data().data(), t.bytes.size());
+    // std::copy, unlike memcpy, is defined for empty tensors (null data).
+    std::copy(proto.raw_data().begin(), proto.raw_data().end(),
+              t.bytes.begin());
   } else {
     copyTypedData(proto, t);
   }
