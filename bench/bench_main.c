@@ -36,8 +36,7 @@ static int readNpy(const char *path, void *dst, size_t bytes) {
   long headerLen = head[6] == 1 ? head[8] | head[9] << 8 : -1;
   if (headerLen < 0 || fseek(f, 10 + headerLen, SEEK_SET) ||
       fread(dst, 1, bytes, f) != bytes) {
-    fprintf(stderr, "bench: %s does not hold %zu bytes of data\n", path,
-            bytes);
+    fprintf(stderr, "bench: %s does not hold %zu bytes of data\n", path, bytes);
     return 1;
   }
   fclose(f);
@@ -68,8 +67,8 @@ int main(int argc, char **argv) {
     times[i] = nowMs() - start;
   }
   qsort(times, runs, sizeof(double), compareDoubles);
-  double median = runs % 2 ? times[runs / 2]
-                           : (times[runs / 2 - 1] + times[runs / 2]) / 2;
+  double median =
+      runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
   printf("{\"median_ms\":%.4f,\"min_ms\":%.4f,\"threads\":1,\"runs\":%d}\n",
          median, times[0], runs);
   return 0;

@@ -9,7 +9,7 @@
 namespace mnc {
 
 static const OpInfo opInfos[] = {
-#define MNC_OP(Name, mnemonic, minOperands, maxOperands, numResults, Rule)           \
+#define MNC_OP(Name, mnemonic, minOperands, maxOperands, numResults, Rule)     \
   {OpKind::Name, mnemonic, minOperands, maxOperands, numResults},
 #include "ir/Ops.def"
 };
@@ -107,7 +107,8 @@ Tensor makeTensor(ElemKind elem, llvm::ArrayRef<int64_t> shape,
   return t;
 }
 
-template <typename T> static const T &attrAs(const Op &op, llvm::StringRef name) {
+template <typename T>
+static const T &attrAs(const Op &op, llvm::StringRef name) {
   auto it = op.attrs.find(name);
   assert(it != op.attrs.end() && "verified op lacks a required attribute");
   return std::get<T>(it->second);
@@ -213,8 +214,8 @@ ValueId Builder::constant(Tensor value) {
 }
 
 llvm::Expected<llvm::SmallVector<ValueId, 1>>
-Builder::createMulti(OpKind kind, llvm::ArrayRef<ValueId> operands,
-                     Attrs attrs, llvm::ArrayRef<TensorType> declared) {
+Builder::createMulti(OpKind kind, llvm::ArrayRef<ValueId> operands, Attrs attrs,
+                     llvm::ArrayRef<TensorType> declared) {
   Op op{kind, {operands.begin(), operands.end()}, {}, std::move(attrs)};
   auto types = inferResultTypes(f, op, declared);
   if (!types)

@@ -55,7 +55,9 @@ struct Tensor {
   Tensor(TensorType type, std::vector<uint8_t> bytes)
       : type(std::move(type)), bytes(std::move(bytes)) {}
 
-  template <typename T> T *data() { return reinterpret_cast<T *>(bytes.data()); }
+  template <typename T> T *data() {
+    return reinterpret_cast<T *>(bytes.data());
+  }
   template <typename T> const T *data() const {
     return reinterpret_cast<const T *>(bytes.data());
   }

@@ -122,8 +122,8 @@ llvm::Error checkQuantParams(const Ctx &c, const TensorType &t) {
       return fail(c, "quantization axis {} out of range for {}", *q.axis,
                   toString(t));
     if (static_cast<int64_t>(n) != t.shape[*q.axis])
-      return fail(c, "{} quantization parameters for axis {} of {}", n,
-                  *q.axis, toString(t));
+      return fail(c, "{} quantization parameters for axis {} of {}", n, *q.axis,
+                  toString(t));
   } else if (n != 1) {
     return fail(c, "per-tensor quantization needs exactly one scale");
   }
@@ -164,9 +164,7 @@ broadcast(const Ctx &c, llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b) {
   return out;
 }
 
-Result inferConstant(const Ctx &c) {
-  return one(c.op.getTensor("value").type);
-}
+Result inferConstant(const Ctx &c) { return one(c.op.getTensor("value").type); }
 
 /// Output extent of a sliding window (ONNX Conv/Pool output shape rule,
 /// with the ceil-mode correction that drops a window starting in padding).
@@ -241,8 +239,9 @@ Result inferConv2d(const Ctx &c) {
   const TensorType &x = c.in(0), &w = c.in(1);
   int64_t group = c.op.getInt("group");
   if (group < 1 || x.shape[1] % group || w.shape[0] % group)
-    return fail(c, "group {} must divide input channels {} and output "
-                   "channels {}",
+    return fail(c,
+                "group {} must divide input channels {} and output "
+                "channels {}",
                 group, x.shape[1], w.shape[0]);
   if (w.shape[1] * group != x.shape[1])
     return fail(c, "weight {} expects {} input channels, input {} has {}",
@@ -314,8 +313,9 @@ Result inferMatMul(const Ctx &c) {
 Result inferBinary(const Ctx &c) {
   const TensorType &a = c.in(0), &b = c.in(1);
   if (a.elem != b.elem || a.isQuantized() || b.isQuantized())
-    return fail(c, "operands must have the same non-quantized element kind, "
-                   "got {} and {}",
+    return fail(c,
+                "operands must have the same non-quantized element kind, "
+                "got {} and {}",
                 toString(a), toString(b));
   if (a.elem != ElemKind::F32 && a.elem != ElemKind::I32 &&
       a.elem != ElemKind::I64)
@@ -447,8 +447,9 @@ Result inferConcat(const Ctx &c) {
                   toString(t), toString(first));
     for (size_t d = 0; d < t.rank(); ++d)
       if (static_cast<int64_t>(d) != axis && t.shape[d] != first.shape[d])
-        return fail(c, "operand {} {} differs from operand 0 {} outside "
-                       "axis {}",
+        return fail(c,
+                    "operand {} {} differs from operand 0 {} outside "
+                    "axis {}",
                     i, toString(t), toString(first), axis);
     shape[axis] += t.shape[axis];
   }
@@ -467,8 +468,7 @@ Result inferSplit(const Ctx &c) {
   if (sizes.empty() ||
       llvm::any_of(sizes,
                    [&](int64_t s) { return s < 0 || s > x.shape[axis]; }) ||
-      std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) !=
-          x.shape[axis])
+      std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) != x.shape[axis])
     return fail(c, "sizes [{}] must be non-negative and sum to {}",
                 fmt::join(sizes, ","), x.shape[axis]);
   Types types;
@@ -529,8 +529,9 @@ Result inferSlice(const Ctx &c) {
     bool ok = st > 0 ? (s >= 0 && s <= n && e >= 0 && e <= n)
                      : (st < 0 && s >= -1 && s < n && e >= -1 && e < n);
     if (!ok)
-      return fail(c, "dim {}: start {}, end {}, step {} out of range for "
-                     "extent {}",
+      return fail(c,
+                  "dim {}: start {}, end {}, step {} out of range for "
+                  "extent {}",
                   d, s, e, st, n);
     // In unsigned arithmetic so that no step, not even INT64_MIN, overflows.
     int64_t span = st > 0 ? e - s : s - e;
@@ -566,10 +567,10 @@ Result inferResize(const Ctx &c) {
       return err;
   if (auto err = expectOneOf(c, "mode", {"nearest", "linear"}))
     return err;
-  if (auto err = expectOneOf(
-          c, "coordinate_transformation_mode",
-          {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
-           "tf_half_pixel_for_nearest"}))
+  if (auto err =
+          expectOneOf(c, "coordinate_transformation_mode",
+                      {"half_pixel", "pytorch_half_pixel", "align_corners",
+                       "asymmetric", "tf_half_pixel_for_nearest"}))
     return err;
   if (auto err = expectOneOf(
           c, "nearest_mode",
@@ -596,8 +597,7 @@ Result inferGather(const Ctx &c) {
     return fail(c, "indices must be i32 or i64, got {}", toString(idx));
   if (x.isQuantized() && !x.quant->isPerTensor())
     return fail(c, "quantized operand must be quantized per tensor");
-  llvm::SmallVector<int64_t, 4> shape(x.shape.begin(),
-                                      x.shape.begin() + axis);
+  llvm::SmallVector<int64_t, 4> shape(x.shape.begin(), x.shape.begin() + axis);
   shape.append(idx.shape.begin(), idx.shape.end());
   shape.append(x.shape.begin() + axis + 1, x.shape.end());
   return one(x.withShape(shape));
@@ -656,13 +656,12 @@ llvm::Error checkSignature(const Ctx &c) {
            : info.maxOperands < 0
                ? fail(c, "expects at least {} operands, got {}",
                       info.minOperands, n)
-               : fail(c, "expects {} to {} operands, got {}",
-                      info.minOperands, info.maxOperands, n);
+               : fail(c, "expects {} to {} operands, got {}", info.minOperands,
+                      info.maxOperands, n);
   llvm::ArrayRef<AttrInfo> schema = attrSchema(c.op.kind);
   for (const auto &[name, value] : c.op.attrs) {
-    auto it = llvm::find_if(schema, [&name = name](const AttrInfo &a) {
-      return a.name == name;
-    });
+    auto it = llvm::find_if(
+        schema, [&name = name](const AttrInfo &a) { return a.name == name; });
     if (it == schema.end())
       return fail(c, "unknown attribute '{}'", name);
     if (it->kind != attrKind(value))

@@ -56,7 +56,8 @@ struct TensorType {
   TensorType() = default;
   TensorType(ElemKind elem, llvm::ArrayRef<int64_t> shape,
              std::optional<QuantParams> quant = std::nullopt)
-      : elem(elem), shape(shape.begin(), shape.end()), quant(std::move(quant)) {}
+      : elem(elem), shape(shape.begin(), shape.end()), quant(std::move(quant)) {
+  }
 
   size_t rank() const { return shape.size(); }
   int64_t numElements() const;

@@ -124,10 +124,10 @@ int main(int argc, char **argv) {
   input = (float *)malloc(MOBILENET_INPUT0_BYTES);
   probs = (float *)malloc(MOBILENET_OUTPUT0_BYTES);
   /* aligned_alloc needs a size that is a multiple of the alignment. */
-  scratch = aligned_alloc(MOBILENET_SCRATCH_ALIGN,
-                          (MOBILENET_SCRATCH_SIZE + MOBILENET_SCRATCH_ALIGN) /
-                              MOBILENET_SCRATCH_ALIGN *
-                              MOBILENET_SCRATCH_ALIGN);
+  scratch =
+      aligned_alloc(MOBILENET_SCRATCH_ALIGN,
+                    (MOBILENET_SCRATCH_SIZE + MOBILENET_SCRATCH_ALIGN) /
+                        MOBILENET_SCRATCH_ALIGN * MOBILENET_SCRATCH_ALIGN);
   if (!input || !probs || !scratch) {
     fprintf(stderr, "classify: out of memory\n");
     return 1;

@@ -88,8 +88,8 @@ TEST(Infer, QuantizeNeedsDeclaredParams) {
   ASSERT_FALSE(bool(missing));
   llvm::consumeError(missing.takeError());
   QuantParams q{{0.5f}, {-3}, std::nullopt};
-  auto y = b.create(OpKind::Quantize, {x}, {},
-                    TensorType(ElemKind::I8, {4}, q));
+  auto y =
+      b.create(OpKind::Quantize, {x}, {}, TensorType(ElemKind::I8, {4}, q));
   ASSERT_TRUE(bool(y));
   EXPECT_EQ(toString(f.type(*y)), "i8<0.5:-3>[4]");
 }

@@ -21,8 +21,8 @@ int main(void) {
   int same;
   if (!block)
     return 2;
-  scratch = block + (TINY_SCRATCH_ALIGN -
-                     (size_t)block % TINY_SCRATCH_ALIGN) % TINY_SCRATCH_ALIGN;
+  scratch = block + (TINY_SCRATCH_ALIGN - (size_t)block % TINY_SCRATCH_ALIGN) %
+                        TINY_SCRATCH_ALIGN;
   for (i = 0; i < sizeof image / sizeof image[0]; ++i)
     image[i] = (float)(i % 7) * 0.25f - 0.5f;
   inputs[0] = image;

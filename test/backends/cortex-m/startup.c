@@ -27,10 +27,8 @@ void reset_handler(void) {
 void _init(void) {}
 void _fini(void) {}
 
-static void hang(void) {
-  exit(100);
-}
+static void hang(void) { exit(100); }
 
 __attribute__((section(".vectors"), used)) static void *const vectors[16] = {
-    &__stack_top, reset_handler, hang, hang, hang, hang, hang, 0,
-    0,            0,             0,    hang, hang, 0,   hang, hang};
+    &__stack_top, reset_handler, hang, hang, hang, hang, hang, 0, 0, 0, 0,
+    hang,         hang,          0,    hang, hang};
