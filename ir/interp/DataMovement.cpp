@@ -48,7 +48,9 @@ Results evalConcat(const EvalCtx &c) {
   for (const Tensor *t : c.operands) {
     int64_t chunk =
         product(t->type.shape, axis, shape.size()) * elemSize(out.type.elem);
-    for (int64_t o = 0; o < outer; ++o)
+    // Empty tensors have null data, which memcpy may not see even for 0
+    // bytes.
+    for (int64_t o = 0; chunk && o < outer; ++o)
       std::memcpy(out.bytes.data() + o * rowBytes + offset,
                   t->bytes.data() + o * chunk, chunk);
     offset += chunk;
@@ -68,7 +70,7 @@ Results evalSplit(const EvalCtx &c) {
     Tensor out = c.newResult(r);
     int64_t chunk =
         product(out.type.shape, axis, shape.size()) * elemSize(x.type.elem);
-    for (int64_t o = 0; o < outer; ++o)
+    for (int64_t o = 0; chunk && o < outer; ++o)
       std::memcpy(out.bytes.data() + o * chunk,
                   x.bytes.data() + o * rowBytes + offset, chunk);
     offset += chunk;
@@ -186,7 +188,7 @@ Results evalGather(const EvalCtx &c) {
                   axis, extent);
     if (index < 0)
       index += extent;
-    for (int64_t o = 0; o < outer; ++o)
+    for (int64_t o = 0; chunk && o < outer; ++o)
       std::memcpy(out.bytes.data() + (o * count + k) * chunk,
                   x.bytes.data() + (o * extent + index) * chunk, chunk);
   }
