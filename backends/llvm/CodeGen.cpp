@@ -84,6 +84,7 @@ static void copyResult(Lowering &l, llvm::Function *fn, unsigned i) {
 static void setVectorShape(Lowering &l, llvm::TargetMachine &tm,
                            const llvm::Function &fn) {
   llvm::TargetTransformInfo tti = tm.getTargetTransformInfo(fn);
+  l.subtarget = tm.getMCSubtargetInfo();
   unsigned bits =
       tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector)
           .getFixedValue();

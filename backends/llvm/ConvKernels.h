@@ -17,4 +17,32 @@ bool lowerDirectConv(Lowering &l, const Op &op);
 /// Bytes of workspace lowerDirectConv needs for `op` (0: not its shape).
 int64_t directConvWorkspace(const Function &f, const Op &op);
 
+/// Quantized 1x1, stride 1, unpadded, ungrouped conv with constant
+/// weights: an i32-accumulating GEMM with zero points folded at compile time.
+bool lowerQuantPointwiseConv(Lowering &l, const Op &op);
+/// Quantized undilated conv of stride 1 or 2 with few taps per output
+/// (depthwise): i32 accumulators in registers over zero-point-shifted
+/// workspace planes.
+bool lowerQuantDirectConv(Lowering &l, const Op &op);
+/// Bytes of workspace lowerQuantDirectConv needs for `op` (0: not its
+/// shape); never less than the generic quantized conv's, which takes over
+/// when the weights are not constant.
+int64_t quantDirectConvWorkspace(const Function &f, const Op &op);
+
+/// Per output channel of a quantized conv2d: the requantization multiplier
+/// sx*sw[m]/sy[m] (f32, in the reference's order of operations) and the
+/// output zero point (i32), as constant tables.
+struct RequantTables {
+  llvm::Value *multipliers, *zeroPoints;
+};
+RequantTables requantTables(Lowering &l, const Op &op);
+
+/// The first `valid` lanes of a target vector, or null if all lanes are.
+llvm::Value *laneMask(Lowering &l, int64_t valid);
+/// Lowering::requantize on vectors: i32 accumulators, splat f32 multiplier
+/// and i32 zero point, to a vector of i8/u8 `kind`.
+llvm::Value *requantizeVector(Lowering &l, llvm::Value *acc,
+                              llvm::Value *multiplier, llvm::Value *zeroPoint,
+                              ElemKind kind);
+
 } // namespace mnc

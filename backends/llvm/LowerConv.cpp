@@ -148,21 +148,6 @@ llvm::Error lowerConvF32(Lowering &l, const Op &op, const Window &g,
   return llvm::Error::success();
 }
 
-/// Requantization multipliers sx*sw[m]/sy (ir/interp order of operations)
-/// and output zero points, per output channel.
-std::pair<llvm::Value *, llvm::Value *>
-requantTables(Lowering &l, const TensorType &x, const TensorType &w,
-              const TensorType &y, int64_t channels) {
-  std::vector<float> multipliers;
-  std::vector<int32_t> zeroPoints;
-  for (int64_t m = 0; m < channels; ++m) {
-    multipliers.push_back(x.quant->scales[0] * w.quant->scale(m) /
-                          y.quant->scale(m));
-    zeroPoints.push_back(y.quant->zeroPoint(m));
-  }
-  return {l.constantF32(multipliers), l.constantI32(zeroPoints)};
-}
-
 std::vector<int32_t> zeroPointsOf(const TensorType &t, int64_t channels) {
   std::vector<int32_t> result;
   for (int64_t m = 0; m < channels; ++m)
@@ -175,7 +160,7 @@ llvm::Error lowerConvQuantized(Lowering &l, const Op &op, const Window &g,
   ValueId x = op.operands[0], w = op.operands[1], y = op.results[0];
   const TensorType &xt = l.f.type(x), &wt = l.f.type(w), &yt = l.f.type(y);
   int64_t cg = g.c / groups, outPlane = g.oh * g.ow;
-  auto [multipliers, yZero] = requantTables(l, xt, wt, yt, g.oc);
+  auto [multipliers, yZero] = requantTables(l, op);
   llvm::Value *wZero = l.constantI32(zeroPointsOf(wt, g.oc));
   llvm::Value *xZero = l.i32(xt.quant->zeroPoints[0]);
   llvm::Value *acc = l.workspace(op);
@@ -222,12 +207,28 @@ llvm::Error lowerConvQuantized(Lowering &l, const Op &op, const Window &g,
 
 } // namespace
 
+RequantTables requantTables(Lowering &l, const Op &op) {
+  const TensorType &x = l.f.type(op.operands[0]), &w = l.f.type(op.operands[1]),
+                   &y = l.f.type(op.results[0]);
+  std::vector<float> multipliers;
+  std::vector<int32_t> zeroPoints;
+  for (int64_t m = 0; m < y.shape[1]; ++m) {
+    multipliers.push_back(x.quant->scales[0] * w.quant->scale(m) /
+                          y.quant->scale(m));
+    zeroPoints.push_back(y.quant->zeroPoint(m));
+  }
+  return {l.constantF32(multipliers), l.constantI32(zeroPoints)};
+}
+
 llvm::Error lowerConv2d(Lowering &l, const Op &op) {
   const TensorType &wt = l.f.type(op.operands[1]);
   Window g = windowOf(l.f, op, wt.shape[2], wt.shape[3]);
   int64_t groups = op.getInt("group");
-  if (l.f.type(op.operands[0]).isQuantized())
+  if (l.f.type(op.operands[0]).isQuantized()) {
+    if (lowerQuantPointwiseConv(l, op) || lowerQuantDirectConv(l, op))
+      return llvm::Error::success();
     return lowerConvQuantized(l, op, g, groups);
+  }
   if (lowerPointwiseConv(l, op) || lowerDirectConv(l, op))
     return llvm::Error::success();
   return lowerConvF32(l, op, g, groups);

@@ -266,7 +266,8 @@ llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
 // group of input planes.
 int64_t loweringWorkspace(const Function &f, const Op &op) {
   if (op.kind == OpKind::Conv2d)
-    if (int64_t bytes = directConvWorkspace(f, op))
+    if (int64_t bytes = std::max(directConvWorkspace(f, op),
+                                 quantDirectConvWorkspace(f, op)))
       return bytes;
   if (!f.type(op.operands.empty() ? op.results[0] : op.operands[0])
            .isQuantized())

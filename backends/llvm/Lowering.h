@@ -33,6 +33,9 @@ public:
   /// register count without vector registers), for register blocking.
   unsigned lanes = 1;
   unsigned vectorRegisters = 16;
+  /// The target's features, for kernels that use a target's own
+  /// instructions (each with a portable fallback).
+  const llvm::MCSubtargetInfo *subtarget = nullptr;
 
   /// The op fused into `op` as its epilogue (see MemoryPlan::producerOf),
   /// or null.

@@ -1,0 +1,252 @@
+// Direct (window) conv for quantized convs that are not pointwise:
+// depthwise and other undilated stride 1 or 2 convs with few taps per
+// output, the integer twin of LowerDirectConv.cpp. Per group, the group's
+// input planes are copied, minus the input zero point, into i16 workspace
+// planes with a zero border, so padding contributes nothing and every tap of
+// every output vector is an unconditional load:
+//   padded[ci][(iy + pt) * pitch + ix + pl] = x[group's channel ci, iy, ix] -
+//   zx acc[m, oy, ox..ox+V) = b[m] + sum_{ci,ky,kx} (w[m, ci, ky, kx] - zw[m])
+//   *
+//       padded[ci][(oy*s + ky) * pitch + (ox..ox+V)*s + kx]
+// Inputs and weights (|x - zx|, |w - zw| <= 255) are i16, which lets the
+// target multiply them in 16 bits (x86 pmaddwd); a block of output channels
+// accumulates in i32 registers (exact, as in the reference), then is
+// requantized and stored once.
+#include "backends/llvm/ConvKernels.h"
+
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace mnc {
+namespace {
+
+/// Output rows are padded to a multiple of this many lanes in the
+/// workspace, enough for any target's vector.
+constexpr int64_t kMaxLanes = 16;
+/// Most taps (input channels per group x kernel extent) unrolled per
+/// output vector.
+constexpr int64_t kMaxUnrolledTaps = 32;
+
+struct QDirect {
+  int64_t n, c, h, w, m, oh, ow, kh, kw, stride, pt, pl, groups;
+  int64_t cg, mg;      ///< Input and output channels per group.
+  int64_t rows, pitch; ///< Workspace plane extent.
+};
+
+std::optional<QDirect> quantDirectShape(const Function &f, const Op &op) {
+  if (op.kind != OpKind::Conv2d)
+    return std::nullopt;
+  const TensorType &x = f.type(op.operands[0]), &wt = f.type(op.operands[1]),
+                   &y = f.type(op.results[0]);
+  if (!x.isQuantized())
+    return std::nullopt;
+  auto strides = op.getInts("strides"), pads = op.getInts("pads");
+  bool dilated =
+      op.attrs.count("dilations") &&
+      llvm::any_of(op.getInts("dilations"), [](int64_t d) { return d != 1; });
+  if (dilated || strides[0] != strides[1] ||
+      (strides[0] != 1 && strides[0] != 2) ||
+      wt.shape[1] * wt.shape[2] * wt.shape[3] > kMaxUnrolledTaps)
+    return std::nullopt;
+  int64_t groups = op.getInt("group");
+  QDirect d{
+      x.shape[0], x.shape[1], x.shape[2],  x.shape[3],  y.shape[1],
+      y.shape[2], y.shape[3], wt.shape[2], wt.shape[3], strides[0],
+      pads[0],    pads[1],    groups,      wt.shape[1], y.shape[1] / groups,
+      0,          0};
+  d.rows = (d.oh - 1) * d.stride + d.kh;
+  d.pitch = llvm::alignTo(d.ow, kMaxLanes) * d.stride + d.kw;
+  return d;
+}
+
+class QuantDirectEmitter {
+public:
+  QuantDirectEmitter(Lowering &l, const Op &op, const QDirect &d,
+                     const RequantTables &tables, llvm::Value *weights)
+      : l(l), b(l.b), op(op), d(d), tables(tables), weights(weights),
+        vecTy(llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes)) {}
+
+  void emit();
+
+private:
+  void fillPlane(llvm::Value *plane, int64_t ci);
+  void channelBlock(llvm::Value *image, llvm::Value *m0, int64_t count);
+  llvm::Value *loadTap(llvm::Value *at);
+
+  Lowering &l;
+  llvm::IRBuilder<> &b;
+  const Op &op;
+  const QDirect &d;
+  const RequantTables &tables;
+  llvm::Value *weights; ///< w - zw as i16, [M, taps].
+  llvm::FixedVectorType *vecTy;
+};
+
+llvm::Value *QuantDirectEmitter::loadTap(llvm::Value *at) {
+  llvm::Value *ptr = b.CreateInBoundsGEP(b.getInt16Ty(), l.workspace(op), at);
+  auto *narrow = llvm::FixedVectorType::get(b.getInt16Ty(), l.lanes);
+  if (d.stride == 1)
+    return b.CreateSExt(b.CreateAlignedLoad(narrow, ptr, llvm::Align(2)),
+                        vecTy);
+  auto *wide = llvm::FixedVectorType::get(b.getInt16Ty(), l.lanes * 2);
+  llvm::Value *pair = b.CreateAlignedLoad(wide, ptr, llvm::Align(2));
+  llvm::SmallVector<int, 16> even;
+  for (unsigned i = 0; i < l.lanes; ++i)
+    even.push_back(2 * i);
+  return b.CreateSExt(b.CreateShuffleVector(pair, even), vecTy);
+}
+
+void QuantDirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
+  ValueId x = op.operands[0];
+  llvm::Value *zx = l.i32(l.f.type(x).quant->zeroPoint(0));
+  bool xUnsigned = l.f.type(x).elem == ElemKind::U8;
+  l.loop(0, d.h, [&](llvm::Value *iy) {
+    llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
+    llvm::Value *dst =
+        l.linear({iy}, {d.pitch}, (ci * d.rows + d.pt) * d.pitch + d.pl);
+    l.loop(0, d.w, [&](llvm::Value *ix) {
+      llvm::Value *q = l.loadAt(plane, l.f.type(x).elem, b.CreateAdd(src, ix));
+      q = xUnsigned ? b.CreateZExt(q, b.getInt32Ty())
+                    : b.CreateSExt(q, b.getInt32Ty());
+      b.CreateAlignedStore(b.CreateTrunc(b.CreateSub(q, zx), b.getInt16Ty()),
+                           b.CreateInBoundsGEP(b.getInt16Ty(), l.workspace(op),
+                                               b.CreateAdd(dst, ix)),
+                           llvm::Align(2));
+    });
+  });
+}
+
+void QuantDirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
+                                      int64_t count) {
+  ValueId y = op.results[0];
+  ElemKind yKind = l.f.type(y).elem;
+  int64_t taps = d.cg * d.kh * d.kw;
+  llvm::SmallVector<llvm::Value *, 8> bias, mult, zero;
+  for (int64_t r = 0; r < count; ++r) {
+    llvm::Value *m = b.CreateAdd(m0, l.idx(r));
+    bias.push_back(
+        op.operands.size() > 2
+            ? b.CreateVectorSplat(l.lanes, l.loadI32(op.operands[2], m))
+            : llvm::ConstantInt::get(vecTy, 0));
+    mult.push_back(b.CreateVectorSplat(
+        l.lanes, l.loadAt(tables.multipliers, ElemKind::F32, m)));
+    zero.push_back(b.CreateVectorSplat(
+        l.lanes, l.loadAt(tables.zeroPoints, ElemKind::I32, m)));
+  }
+  llvm::Value *firstPlane = b.CreateAdd(b.CreateMul(image, l.idx(d.m)), m0);
+  l.loop(0, d.oh, [&](llvm::Value *oy) {
+    llvm::Value *rowBase = b.CreateMul(oy, l.idx(d.stride * d.pitch));
+    auto vector = [&](llvm::Value *ox, int64_t valid) {
+      llvm::SmallVector<llvm::Value *, 8> acc(bias.begin(), bias.end());
+      llvm::Value *col = b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(d.stride)));
+      for (int64_t ci = 0; ci < d.cg; ++ci)
+        for (int64_t ky = 0; ky < d.kh; ++ky)
+          for (int64_t kx = 0; kx < d.kw; ++kx) {
+            llvm::Value *in = loadTap(
+                b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + kx)));
+            int64_t tap = (ci * d.kh + ky) * d.kw + kx;
+            for (int64_t r = 0; r < count; ++r) {
+              // Splat in i16, then widen: both factors visibly fit 16 bits.
+              llvm::Value *wv = b.CreateSExt(
+                  b.CreateVectorSplat(
+                      l.lanes,
+                      b.CreateAlignedLoad(
+                          b.getInt16Ty(),
+                          b.CreateInBoundsGEP(
+                              b.getInt16Ty(), weights,
+                              b.CreateAdd(b.CreateMul(b.CreateAdd(m0, l.idx(r)),
+                                                      l.idx(taps)),
+                                          l.idx(tap))),
+                          llvm::Align(2))),
+                  vecTy);
+              acc[r] =
+                  b.CreateAdd(acc[r], b.CreateMul(in, wv, "", false, true));
+            }
+          }
+      llvm::Value *mask = laneMask(l, valid);
+      for (int64_t r = 0; r < count; ++r) {
+        llvm::Value *plane = b.CreateAdd(firstPlane, l.idx(r));
+        llvm::Value *at = b.CreateAdd(
+            b.CreateMul(b.CreateAdd(b.CreateMul(plane, l.idx(d.oh)), oy),
+                        l.idx(d.ow)),
+            ox);
+        llvm::Value *q = requantizeVector(l, acc[r], mult[r], zero[r], yKind);
+        llvm::Value *ptr = b.CreateInBoundsGEP(b.getInt8Ty(), l.ptr(y), at);
+        if (mask)
+          b.CreateMaskedStore(q, ptr, llvm::Align(1), mask);
+        else
+          b.CreateAlignedStore(q, ptr, llvm::Align(1));
+      }
+    };
+    int64_t full = d.ow / l.lanes;
+    l.loop(0, full, [&](llvm::Value *v) {
+      vector(b.CreateMul(v, l.idx(l.lanes)), l.lanes);
+    });
+    if (d.ow % l.lanes)
+      vector(l.idx(full * l.lanes), d.ow % l.lanes);
+  });
+}
+
+void QuantDirectEmitter::emit() {
+  ValueId x = op.operands[0];
+  ElemKind xKind = l.f.type(x).elem;
+  int64_t block = std::min<int64_t>(
+      d.mg, std::clamp<int64_t>((l.vectorRegisters - 4) / 3, 1, 8));
+  // The border stays zero (an input equal to its zero point) for every
+  // group: only the interior is copied.
+  l.loop(0, d.cg * d.rows * d.pitch, [&](llvm::Value *i) {
+    b.CreateAlignedStore(
+        b.getInt16(0), b.CreateInBoundsGEP(b.getInt16Ty(), l.workspace(op), i),
+        llvm::Align(2));
+  });
+  l.loop(0, d.n * d.groups, [&](llvm::Value *p) {
+    llvm::Value *image = b.CreateUDiv(p, l.idx(d.groups));
+    llvm::Value *group = b.CreateURem(p, l.idx(d.groups));
+    llvm::Value *firstIn = b.CreateAdd(b.CreateMul(image, l.idx(d.c)),
+                                       b.CreateMul(group, l.idx(d.cg)));
+    for (int64_t ci = 0; ci < d.cg; ++ci)
+      fillPlane(b.CreateInBoundsGEP(l.elemType(xKind), l.ptr(x),
+                                    b.CreateMul(b.CreateAdd(firstIn, l.idx(ci)),
+                                                l.idx(d.h * d.w))),
+                ci);
+    llvm::Value *firstOut = b.CreateMul(group, l.idx(d.mg));
+    l.loop(0, d.mg / block, [&](llvm::Value *mb) {
+      channelBlock(image, b.CreateAdd(firstOut, b.CreateMul(mb, l.idx(block))),
+                   block);
+    });
+    if (d.mg % block)
+      channelBlock(image, b.CreateAdd(firstOut, l.idx(d.mg - d.mg % block)),
+                   d.mg % block);
+  });
+}
+
+} // namespace
+
+int64_t quantDirectConvWorkspace(const Function &f, const Op &op) {
+  auto d = quantDirectShape(f, op);
+  // i16 planes, but at least the generic lowering's i32 output plane.
+  return d ? std::max(d->cg * d->rows * d->pitch * 2, d->oh * d->ow * 4) : 0;
+}
+
+bool lowerQuantDirectConv(Lowering &l, const Op &op) {
+  auto d = quantDirectShape(l.f, op);
+  const Tensor *w = l.constantOf(op.operands[1]);
+  if (!d || !w || kMaxLanes % l.lanes != 0)
+    return false;
+  const TensorType &wt = l.f.type(op.operands[1]);
+  int64_t taps = d->cg * d->kh * d->kw;
+  std::vector<int16_t> weights(d->m * taps);
+  for (int64_t m = 0; m < d->m; ++m)
+    for (int64_t t = 0; t < taps; ++t)
+      weights[m * taps + t] =
+          int16_t(w->getAsInt(m * taps + t) - wt.quant->zeroPoint(m));
+  RequantTables tables = requantTables(l, op);
+  llvm::Value *table = l.constantData(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(weights.data()), weights.size() * 2));
+  QuantDirectEmitter(l, op, *d, tables, table).emit();
+  return true;
+}
+
+} // namespace mnc
