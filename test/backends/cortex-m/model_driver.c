@@ -1,0 +1,51 @@
+/* Runs a model compiled with --name model once: reads its only input from
+ * the .npy file INPUT_PATH (version 1 header, raw little-endian data),
+ * writes its only output's raw bytes to OUTPUT_PATH. Hosted, or bare metal
+ * with newlib semihosting file I/O (the paths are host paths either way),
+ * so firmware and host runs can be compared byte for byte. */
+#include "model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static unsigned char scratch[MODEL_SCRATCH_SIZE]
+    __attribute__((aligned(MODEL_SCRATCH_ALIGN)));
+static unsigned char input[MODEL_INPUT0_BYTES] __attribute__((aligned(64)));
+static unsigned char output[MODEL_OUTPUT0_BYTES] __attribute__((aligned(64)));
+
+static int readNpy(const char *path, unsigned char *data, size_t size) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return 0;
+  /* Magic (6 bytes), version (2), header length (2, little-endian). */
+  unsigned char prefix[10];
+  int ok = fread(prefix, 1, sizeof prefix, f) == sizeof prefix &&
+           memcmp(prefix, "\x93NUMPY\x01", 7) == 0 &&
+           fseek(f, (long)(sizeof prefix + prefix[8] + 256u * prefix[9]),
+                 SEEK_SET) == 0 &&
+           fread(data, 1, size, f) == size;
+  fclose(f);
+  return ok;
+}
+
+int main(void) {
+  if (!readNpy(INPUT_PATH, input, sizeof input)) {
+    printf("cannot read %s\n", INPUT_PATH);
+    return 1;
+  }
+  const void *inputs[] = {input};
+  void *outputs[] = {output};
+  int rc = model_run(inputs, outputs, scratch);
+  if (rc != 0) {
+    printf("model_run returned %d\n", rc);
+    return 2;
+  }
+  FILE *f = fopen(OUTPUT_PATH, "wb");
+  if (!f || fwrite(output, 1, sizeof output, f) != sizeof output ||
+      fclose(f) != 0) {
+    printf("cannot write %s\n", OUTPUT_PATH);
+    return 3;
+  }
+  printf("ok\n");
+  return 0;
+}
