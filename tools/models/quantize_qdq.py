@@ -202,21 +202,14 @@ def quantize(model, ranges):
     renamed = {}
     for name in graph_inputs & ranges.keys():
         renamed[name] = f"{name}_dequantized"
+        rw.params[renamed[name]] = rw.params[name]
         nodes += rw.qdq(name, renamed[name], *rw.params[name])
     for node in graph.node:
         for i, name in enumerate(node.input):
             if name in renamed:
                 node.input[i] = renamed[name]
         if node.op_type in ("Conv", "Gemm"):
-            # Biases use the scale of the (dequantized) original input.
-            original = node.input[0]
-            for k, v in renamed.items():
-                if v == original:
-                    original = k
-            saved = node.input[0]
-            node.input[0] = original
             nodes += rw.conv_or_gemm(node)
-            node.input[0] = saved
         out = node.output[0] if node.output else None
         if out in ranges:
             node.output[0] = f"{out}_float"
