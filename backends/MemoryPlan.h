@@ -38,8 +38,9 @@ using WorkspaceFn = llvm::function_ref<int64_t(const Function &, const Op &)>;
 
 /// Liveness-based first-fit placement of `f`'s intermediate values.
 /// `producerOf` (empty, or one entry per op as in MemoryPlan) names ops
-/// fused into an earlier op; each such op must have one result and its
-/// producer's single result must be used only by it.
+/// fused into an earlier op; each such op must have one result, and the
+/// results of a producer and of the ops fused into it, but the last of
+/// those, must be used only by those ops.
 MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
                       llvm::ArrayRef<int> producerOf = {});
 

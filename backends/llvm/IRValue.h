@@ -11,15 +11,19 @@
 
 namespace mnc::codegen {
 
-/// Installs `b` as the builder IRValue operations emit into.
+/// Installs `b` as the builder IRValue operations emit into, and `type`
+/// (f32 or a vector of f32; null: f32) as the type of formula constants, so
+/// that a formula can be evaluated on whole vectors.
 class IRValueScope {
 public:
-  explicit IRValueScope(llvm::IRBuilder<> &b);
+  explicit IRValueScope(llvm::IRBuilder<> &b, llvm::Type *type = nullptr);
   ~IRValueScope();
   static llvm::IRBuilder<> &builder();
+  static llvm::Type *valueType();
 
 private:
   llvm::IRBuilder<> *previous;
+  llvm::Type *previousType;
 };
 
 /// A boolean (i1) produced by comparing IRValues.
@@ -31,8 +35,7 @@ struct IRCond {
 struct IRValue {
   llvm::Value *v;
   IRValue(llvm::Value *v) : v(v) {}
-  IRValue(double c)
-      : v(llvm::ConstantFP::get(IRValueScope::builder().getFloatTy(), c)) {}
+  IRValue(double c) : v(llvm::ConstantFP::get(IRValueScope::valueType(), c)) {}
   /// Integer literals in formulas, e.g. `T(0)`; without this overload 0
   /// would also match the pointer constructor.
   IRValue(int c) : IRValue(static_cast<double>(c)) {}

@@ -14,14 +14,49 @@ using FloatFn = llvm::function_ref<IRValue(IRValue, IRValue)>;
 using IntFn = llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &,
                                                llvm::Value *, llvm::Value *)>;
 
+/// A broadcast loop nest: the result shape and each operand's strides.
+struct BroadcastNest {
+  llvm::SmallVector<int64_t, 4> shape;
+  llvm::SmallVector<llvm::SmallVector<int64_t, 4>, 3> strides;
+};
+
+/// Drops unit dims and merges each dim into the next one where every
+/// operand walks both as one (e.g. H and W of a per-channel scale), so the
+/// inner loop runs as long as possible and vectorizes.
+BroadcastNest coalesce(llvm::ArrayRef<int64_t> shape,
+                       llvm::ArrayRef<llvm::SmallVector<int64_t, 4>> strides) {
+  BroadcastNest nest;
+  nest.strides.resize(strides.size());
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
+      continue;
+    bool merges = !nest.shape.empty();
+    for (size_t i = 0; i < strides.size() && merges; ++i)
+      merges = nest.strides[i].back() == strides[i][d] * shape[d];
+    if (merges) {
+      nest.shape.back() *= shape[d];
+      for (size_t i = 0; i < strides.size(); ++i)
+        nest.strides[i].back() = strides[i][d];
+      continue;
+    }
+    nest.shape.push_back(shape[d]);
+    for (size_t i = 0; i < strides.size(); ++i)
+      nest.strides[i].push_back(strides[i][d]);
+  }
+  return nest;
+}
+
 /// y[i] = fn(a[i'], b[i'']) over the broadcast result shape.
 llvm::Error binary(Lowering &l, const Op &op, FloatFn floatFn, IntFn intFn) {
   codegen::IRValueScope scope(l.b);
   ValueId a = op.operands[0], bv = op.operands[1], y = op.results[0];
-  llvm::ArrayRef<int64_t> shape = l.f.type(y).shape;
-  auto sa = broadcastStrides(l.f.type(a).shape, shape.size());
-  auto sb = broadcastStrides(l.f.type(bv).shape, shape.size());
-  auto sy = stridesOf(shape);
+  llvm::ArrayRef<int64_t> full = l.f.type(y).shape;
+  BroadcastNest nest =
+      coalesce(full, {broadcastStrides(l.f.type(a).shape, full.size()),
+                      broadcastStrides(l.f.type(bv).shape, full.size()),
+                      stridesOf(full)});
+  llvm::ArrayRef<int64_t> shape = nest.shape;
+  auto &sa = nest.strides[0], &sb = nest.strides[1], &sy = nest.strides[2];
   bool isFloat = l.f.type(y).elem == ElemKind::F32;
   l.loopNest(shape, [&](llvm::ArrayRef<llvm::Value *> ivs) {
     llvm::Value *x0 = l.load(a, l.linear(ivs, sa));

@@ -1,7 +1,9 @@
-// matmul, f32 and quantized, with numpy batch broadcasting. Rows of the
-// result are accumulated as y[i, :] += a[i, k] * b[k, :], so the inner loop
+// matmul, f32 and quantized, with numpy batch broadcasting. An f32 matmul
+// by a constant matrix is a panel GEMM (PanelGemm.cpp); otherwise rows of
+// the result are accumulated as y[i, :] += a[i, k] * b[k, :], so the inner loop
 // runs over contiguous columns of b and y and vectorizes.
 #include "backends/llvm/Lowering.h"
+#include "backends/llvm/PanelGemm.h"
 
 namespace mnc {
 namespace {
@@ -33,9 +35,28 @@ MatMulShape matMulShape(const Function &f, const Op &op) {
   return s;
 }
 
+/// An f32 matmul whose right operand is a constant matrix: the rows of
+/// the left operand (batch dims included) times a packed panel matrix.
+bool lowerConstantMatMul(Lowering &l, const Op &op) {
+  const TensorType &at = l.f.type(op.operands[0]),
+                   &bt = l.f.type(op.operands[1]);
+  const Tensor *constant = l.constantOf(op.operands[1]);
+  if (!constant || at.isQuantized() || at.elem != ElemKind::F32 ||
+      at.rank() < 2 || bt.rank() != 2 || bt.numElements() == 0)
+    return false;
+  int64_t k = bt.shape[0], n = bt.shape[1];
+  const float *bData = reinterpret_cast<const float *>(constant->bytes.data());
+  emitPanelGemm(
+      l, op, {at.numElements() / k, k, n},
+      [&](int64_t kk, int64_t j) { return bData[kk * n + j]; }, std::nullopt);
+  return true;
+}
+
 } // namespace
 
 llvm::Error lowerMatMul(Lowering &l, const Op &op) {
+  if (lowerConstantMatMul(l, op))
+    return llvm::Error::success();
   MatMulShape s = matMulShape(l.f, op);
   ValueId a = op.operands[0], bv = op.operands[1], y = op.results[0];
   const TensorType &at = l.f.type(a), &bt = l.f.type(bv), &yt = l.f.type(y);

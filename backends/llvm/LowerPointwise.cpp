@@ -9,6 +9,7 @@
 // residual add (the epilogue) are applied to the accumulators before the
 // only store of Y.
 #include "backends/llvm/ConvKernels.h"
+#include "backends/llvm/PanelGemm.h"
 
 namespace mnc {
 namespace {
@@ -212,6 +213,16 @@ bool lowerPointwiseConv(Lowering &l, const Op &op) {
       wt.shape[2] != 1 || wt.shape[3] != 1 || strides[0] != 1 ||
       strides[1] != 1 || llvm::any_of(pads, [](int64_t p) { return p != 0; }))
     return false;
+  // On a 1x1 image the conv is a vector-matrix product per image.
+  if (xt.shape[2] * xt.shape[3] == 1) {
+    const float *w = reinterpret_cast<const float *>(weights->bytes.data());
+    int64_t c = xt.shape[1];
+    emitPanelGemm(
+        l, op, {xt.shape[0], c, wt.shape[0]},
+        [&](int64_t k, int64_t j) { return w[j * c + k]; },
+        op.operands.size() > 2 ? std::optional(op.operands[2]) : std::nullopt);
+    return true;
+  }
   auto [rows, vectors] = registerTile(l);
   Gemm g{xt.shape[0], wt.shape[0], xt.shape[1], xt.shape[2] * xt.shape[3],
          rows,        vectors};

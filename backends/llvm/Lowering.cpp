@@ -36,6 +36,15 @@ const Op *Lowering::epilogueOf(const Op &op) const {
   return consumer < 0 ? nullptr : &f.ops[consumer];
 }
 
+llvm::SmallVector<const Op *, 4> Lowering::fusedInto(const Op &op) const {
+  int index = static_cast<int>(&op - f.ops.data());
+  llvm::SmallVector<const Op *, 4> fused;
+  for (size_t j = 0; j < plan.producerOf.size(); ++j)
+    if (plan.producerOf[j] == index)
+      fused.push_back(&f.ops[j]);
+  return fused;
+}
+
 ValueId Lowering::destination(const Op &op) const {
   const Op *epilogue = epilogueOf(op);
   return epilogue ? epilogue->results[0] : op.results[0];
@@ -50,19 +59,22 @@ const Tensor *Lowering::constantOf(ValueId v) const {
 llvm::Error Lowering::lowerAsKernel(const Op &op) {
   size_t index = &op - f.ops.data();
   const Op *epilogue = epilogueOf(op);
-  // The producer's own result shares bytes with (or is replaced by) the
-  // epilogue's result, so only the latter is a parameter.
+  llvm::SmallVector<const Op *, 4> ops = fusedInto(op);
+  ops.insert(ops.begin(), &op);
+  // The results of the producer and of the epilogue's inner ops share
+  // bytes with (or are replaced by) the epilogue's result, so only the
+  // latter is a parameter.
+  auto internal = [&](ValueId v) {
+    return epilogue && v != epilogue->results[0] && defs[v] >= 0 &&
+           llvm::is_contained(ops, &f.ops[defs[v]]);
+  };
   llvm::SmallVector<ValueId, 8> values;
   auto addValue = [&](ValueId v) {
-    if (epilogue && v == op.results[0])
-      return;
-    if (ptrs[v] && !llvm::isa<llvm::Constant>(ptrs[v]) &&
+    if (!internal(v) && ptrs[v] && !llvm::isa<llvm::Constant>(ptrs[v]) &&
         !llvm::is_contained(values, v))
       values.push_back(v);
   };
-  for (const Op *o : {&op, epilogue}) {
-    if (!o)
-      continue;
+  for (const Op *o : ops) {
     for (ValueId v : o->operands)
       addValue(v);
     for (ValueId v : o->results)
@@ -97,8 +109,10 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
   b.SetInsertPoint(entry);
   for (unsigned i = 0; i < values.size(); ++i)
     ptrs[values[i]] = kernel->getArg(i);
-  if (epilogue)
-    ptrs[op.results[0]] = nullptr;
+  for (const Op *o : ops)
+    for (ValueId v : o->results)
+      if (internal(v))
+        ptrs[v] = nullptr;
   workspaceArg = plan.workspaceOffsets[index] >= 0
                      ? kernel->getArg(args.size() - 1)
                      : nullptr;

@@ -37,9 +37,15 @@ public:
   /// instructions (each with a portable fallback).
   const llvm::MCSubtargetInfo *subtarget = nullptr;
 
-  /// The op fused into `op` as its epilogue (see MemoryPlan::producerOf),
-  /// or null.
+  /// The last of the ops fused into `op` as its epilogue (see
+  /// MemoryPlan::producerOf), or null.
   const Op *epilogueOf(const Op &op) const;
+  /// Every op fused into `op`, in order.
+  llvm::SmallVector<const Op *, 4> fusedInto(const Op &op) const;
+  /// The op defining `v`, or null for a function argument.
+  const Op *definingOp(ValueId v) const {
+    return defs[v] < 0 ? nullptr : &f.ops[defs[v]];
+  }
   /// The value an op with an epilogue writes: the epilogue's result.
   ValueId destination(const Op &op) const;
 
@@ -120,15 +126,18 @@ llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
 #define MNC_OP(Name, ...) llvm::Error lower##Name(Lowering &l, const Op &op);
 #include "ir/Ops.def"
 
-/// Per op, the index of the conv2d that computes it as its epilogue, or -1
-/// (the `producerOf` input of planMemory): a relu, clip or same-shape add
-/// whose operand is an f32 conv2d result used nowhere else.
+/// Per op, the index of the conv2d that computes it as part of its
+/// epilogue, or -1 (the `producerOf` input of planMemory). An epilogue is a
+/// chain of f32 elementwise ops (activations, and binary arithmetic whose
+/// other operand is a scalar constant or a same-shape value that exists
+/// before the conv runs) of which only the last result is used outside it,
+/// e.g. relu, clip, a residual add, or hard_swish as x * hard_sigmoid(x).
 std::vector<int> planEpilogues(const Function &f);
 
-/// Applies `epilogue` (relu, clip or add, see planEpilogues) to `acc`, the
-/// producer's result at element `index` of the destination; `acc` may be a
-/// vector of `lanes` elements, in which case `mask` (or null for all)
-/// selects the lanes that exist.
+/// Evaluates the epilogue of the op producing `produced` up to its last op
+/// `epilogue` on `acc`, the produced value at element `index` of the
+/// destination; `acc` may be a vector of `lanes` elements, in which case
+/// `mask` (or null for all) selects the lanes that exist.
 llvm::Value *applyEpilogue(Lowering &l, const Op *epilogue, ValueId produced,
                            llvm::Value *acc, llvm::Value *index,
                            llvm::Value *mask = nullptr);

@@ -381,6 +381,129 @@ TEST(Backend, DirectConvStridesAndPadding) {
       }));
 }
 
+/// Builds `x * hard_sigmoid(x)`, the hard_swish of opset-13 exports.
+llvm::Expected<ValueId> hardSwishOf(Builder &b, ValueId x) {
+  auto hs = b.create(OpKind::HardSigmoid, {x},
+                     {{"alpha", 1.0f / 6.0f}, {"beta", 0.5f}});
+  if (!hs)
+    return hs.takeError();
+  return b.create(OpKind::Mul, {x, *hs});
+}
+
+// Epilogue chains on each conv kernel (pointwise, direct, and the generic
+// loop nest for a dilated conv): hard_swish as x * hard_sigmoid(x), an add
+// of an earlier value followed by relu, a scalar constant factor before a
+// sigmoid; and a hard_sigmoid whose result is also returned, which keeps
+// the conv from fusing the mul after it.
+TEST(Backend, ConvEpilogueChains) {
+  std::mt19937 rng(13);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {2, 6, 9, 11}), rng, -4, 4);
+  EXPECT_TRUE(compiledLikeInterpreterOnEveryWidth(
+      {x},
+      [&](Builder &b, llvm::ArrayRef<ValueId> args)
+          -> llvm::Expected<llvm::SmallVector<ValueId, 1>> {
+        auto weights = [&](Ints shape) {
+          return b.constant(
+              randomTensor(TensorType(ElemKind::F32, shape), rng));
+        };
+        auto pw = b.create(OpKind::Conv2d, {args[0], weights({6, 6, 1, 1})},
+                           conv({1, 1}, {0, 0, 0, 0}));
+        auto pwSwish = hardSwishOf(b, *pw);
+        auto dw = b.create(OpKind::Conv2d,
+                           {*pwSwish, weights({6, 1, 3, 3}), weights({6})},
+                           conv({1, 1}, {1, 1, 1, 1}, 6));
+        auto dwSwish = hardSwishOf(b, *dw);
+        auto pw2 = b.create(OpKind::Conv2d, {*dwSwish, weights({6, 6, 1, 1})},
+                            conv({1, 1}, {0, 0, 0, 0}));
+        auto sum = b.create(OpKind::Add, {*pwSwish, *pw2});
+        auto relu = b.create(OpKind::Relu, {*sum});
+        Attrs dilated = conv({1, 1}, {2, 2, 2, 2});
+        dilated["dilations"] = Ints{2, 2};
+        auto generic =
+            b.create(OpKind::Conv2d, {*relu, weights({4, 6, 3, 3})}, dilated);
+        Tensor half(TensorType(ElemKind::F32, {}));
+        half.data<float>()[0] = 0.5f;
+        auto scaled = b.create(OpKind::Mul, {b.constant(half), *generic});
+        auto sigmoid = b.create(OpKind::Sigmoid, {*scaled});
+        auto pw3 = b.create(OpKind::Conv2d, {*relu, weights({5, 6, 1, 1})},
+                            conv({1, 1}, {0, 0, 0, 0}));
+        auto gate = b.create(OpKind::HardSigmoid, {*pw3},
+                             {{"alpha", 0.2f}, {"beta", 0.5f}});
+        auto gated = b.create(OpKind::Mul, {*pw3, *gate});
+        if (!sigmoid || !gated)
+          return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                         "cannot build the graph");
+        return llvm::SmallVector<ValueId, 1>{*sigmoid, *gated, *gate};
+      }));
+}
+
+// Which ops the epilogue planner fuses: the whole hard_swish chain and a
+// residual add whose other addend is an earlier group's result, but no part
+// of a chain whose middle value is also used elsewhere.
+TEST(Backend, EpiloguePlanFusesWholeChainsOnly) {
+  Module m = buildModule(
+      {Tensor(TensorType(ElemKind::F32, {1, 4, 3, 3}))},
+      [&](Builder &b, llvm::ArrayRef<ValueId> args)
+          -> llvm::Expected<llvm::SmallVector<ValueId, 1>> {
+        auto w = b.constant(Tensor(TensorType(ElemKind::F32, {4, 4, 1, 1})));
+        auto c0 = b.create(OpKind::Conv2d, {args[0], w},
+                           conv({1, 1}, {0, 0, 0, 0})); // op 1
+        auto s0 = hardSwishOf(b, *c0);                  // ops 2, 3
+        auto c1 = b.create(OpKind::Conv2d, {*s0, w},
+                           conv({1, 1}, {0, 0, 0, 0})); // op 4
+        auto sum = b.create(OpKind::Add, {*c1, *s0});   // op 5
+        auto c2 = b.create(OpKind::Conv2d, {*sum, w},
+                           conv({1, 1}, {0, 0, 0, 0})); // op 6
+        auto gate = b.create(OpKind::HardSigmoid, {*c2},
+                             {{"alpha", 0.2f}, {"beta", 0.5f}}); // op 7
+        auto gated = b.create(OpKind::Mul, {*c2, *gate});        // op 8
+        auto neg = b.create(OpKind::Neg, {*gate});               // op 9
+        if (!gated || !neg)
+          return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                         "cannot build the graph");
+        return llvm::SmallVector<ValueId, 1>{*gated, *neg};
+      });
+  const Function &f = m.functions.front();
+  ASSERT_EQ(f.ops.size(), 10u);
+  EXPECT_EQ(planEpilogues(f),
+            (std::vector<int>{-1, -1, 1, 1, -1, 4, -1, -1, -1, -1}));
+}
+
+// Squeeze-excite: global pool, 1x1 convs on a 1x1 image (panel GEMMs with
+// relu and hard_sigmoid epilogues; 2 images and 37 and 150 channels leave
+// row and column tails) and the per-channel scale broadcast over the image;
+// then a classifier matmul by a constant with batch dims.
+TEST(Backend, SqueezeExciteAndClassifier) {
+  std::mt19937 rng(17);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {2, 150, 5, 7}), rng);
+  EXPECT_TRUE(compiledLikeInterpreterOnEveryWidth(
+      {x},
+      [&](Builder &b, llvm::ArrayRef<ValueId> args)
+          -> llvm::Expected<llvm::SmallVector<ValueId, 1>> {
+        auto weights = [&](Ints shape) {
+          return b.constant(
+              randomTensor(TensorType(ElemKind::F32, shape), rng));
+        };
+        auto pool = b.create(OpKind::ReduceMean, {args[0]}, reduce({2, 3}, 1));
+        auto squeeze = b.create(
+            OpKind::Conv2d, {*pool, weights({37, 150, 1, 1}), weights({37})},
+            conv({1, 1}, {0, 0, 0, 0}));
+        auto relu = b.create(OpKind::Relu, {*squeeze});
+        auto excite = b.create(
+            OpKind::Conv2d, {*relu, weights({150, 37, 1, 1}), weights({150})},
+            conv({1, 1}, {0, 0, 0, 0}));
+        auto gate = b.create(OpKind::HardSigmoid, {*excite},
+                             {{"alpha", 1.0f / 6.0f}, {"beta", 0.5f}});
+        auto scaled = b.create(OpKind::Mul, {*gate, args[0]});
+        auto rows = b.create(OpKind::Reshape, {*scaled},
+                             {{"shape", Ints{2, 3, 175, 10}}});
+        auto fc = b.create(OpKind::MatMul, {*rows, weights({10, 19})});
+        if (!fc)
+          return fc.takeError();
+        return llvm::SmallVector<ValueId, 1>{*fc, *scaled};
+      }));
+}
+
 TensorType quantType(ElemKind kind, llvm::ArrayRef<int64_t> shape, float scale,
                      int32_t zero) {
   return TensorType(kind, shape, QuantParams{{scale}, {zero}, std::nullopt});
