@@ -37,6 +37,11 @@ struct RequantTables {
 };
 RequantTables requantTables(Lowering &l, const Op &op);
 
+/// The target's multiply-add of adjacent i16 pairs into the i32 lanes of a
+/// vector (x86 pmaddwd, exact for 16-bit factors) for its vector width, or
+/// not_intrinsic.
+llvm::Intrinsic::ID pairwiseMultiplyAdd(const Lowering &l);
+
 /// The first `valid` lanes of a target vector, or null if all lanes are.
 llvm::Value *laneMask(Lowering &l, int64_t valid);
 /// Lowering::requantize on vectors: i32 accumulators, splat f32 multiplier

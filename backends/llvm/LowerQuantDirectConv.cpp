@@ -1,17 +1,17 @@
 // Direct (window) conv for quantized convs that are not pointwise:
 // depthwise and other undilated stride 1 or 2 convs with few taps per
 // output, the integer twin of LowerDirectConv.cpp. Per group, the group's
-// input planes are copied, minus the input zero point, into i16 workspace
-// planes with a zero border, so padding contributes nothing and every tap of
-// every output vector is an unconditional load:
-//   padded[ci][(iy + pt) * pitch + ix + pl] = x[group's channel ci, iy, ix] -
-//   zx acc[m, oy, ox..ox+V) = b[m] + sum_{ci,ky,kx} (w[m, ci, ky, kx] - zw[m])
-//   *
-//       padded[ci][(oy*s + ky) * pitch + (ox..ox+V)*s + kx]
-// Inputs and weights (|x - zx|, |w - zw| <= 255) are i16, which lets the
-// target multiply them in 16 bits (x86 pmaddwd); a block of output channels
-// accumulates in i32 registers (exact, as in the reference), then is
-// requantized and stored once.
+// input planes are copied as u = x (u8) or x + 128 (i8), in [0, 255], into
+// i16 workspace planes whose border holds the zero point in the same
+// form, uz; padding thus contributes nothing and every tap of every output
+// vector is an unconditional load. With w' = w - zw:
+//   acc[m, oy, ox..ox+V) = b[m] - uz * sum(w'[m])
+//       + sum_{ci,ky,kx} w'[m, ci, ky, kx]
+//           * padded[ci][(oy*s + ky) * pitch + (ox..ox+V)*s + kx]
+// Non-negative 16-bit inputs times 16-bit weights let the target multiply
+// in 16 bits (x86 pmaddwd); a block of output channels accumulates in i32
+// registers (exact, as in the reference), then is requantized and stored
+// once.
 #include "backends/llvm/ConvKernels.h"
 
 #include "llvm/Support/MathExtras.h"
@@ -64,8 +64,10 @@ std::optional<QDirect> quantDirectShape(const Function &f, const Op &op) {
 class QuantDirectEmitter {
 public:
   QuantDirectEmitter(Lowering &l, const Op &op, const QDirect &d,
-                     const RequantTables &tables, llvm::Value *weights)
+                     const RequantTables &tables, llvm::Value *weights,
+                     llvm::Value *offsets)
       : l(l), b(l.b), op(op), d(d), tables(tables), weights(weights),
+        offsets(offsets),
         vecTy(llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes)) {}
 
   void emit();
@@ -74,13 +76,17 @@ private:
   void fillPlane(llvm::Value *plane, int64_t ci);
   void channelBlock(llvm::Value *image, llvm::Value *m0, int64_t count);
   llvm::Value *loadTap(llvm::Value *at);
+  /// in * w for non-negative 16-bit `in` and 16-bit `w` (as i32 vectors):
+  /// with pmaddwd, the high halves of `in` are zero and add nothing.
+  llvm::Value *multiply(llvm::Value *in, llvm::Value *w);
 
   Lowering &l;
   llvm::IRBuilder<> &b;
   const Op &op;
   const QDirect &d;
   const RequantTables &tables;
-  llvm::Value *weights; ///< w - zw as i16, [M, taps].
+  llvm::Value *weights; ///< w' as i16, [M, taps].
+  llvm::Value *offsets; ///< -uz * sum(w'[m]) as i32, [M].
   llvm::FixedVectorType *vecTy;
 };
 
@@ -88,19 +94,27 @@ llvm::Value *QuantDirectEmitter::loadTap(llvm::Value *at) {
   llvm::Value *ptr = b.CreateInBoundsGEP(b.getInt16Ty(), l.workspace(op), at);
   auto *narrow = llvm::FixedVectorType::get(b.getInt16Ty(), l.lanes);
   if (d.stride == 1)
-    return b.CreateSExt(b.CreateAlignedLoad(narrow, ptr, llvm::Align(2)),
+    return b.CreateZExt(b.CreateAlignedLoad(narrow, ptr, llvm::Align(2)),
                         vecTy);
   auto *wide = llvm::FixedVectorType::get(b.getInt16Ty(), l.lanes * 2);
   llvm::Value *pair = b.CreateAlignedLoad(wide, ptr, llvm::Align(2));
   llvm::SmallVector<int, 16> even;
   for (unsigned i = 0; i < l.lanes; ++i)
     even.push_back(2 * i);
-  return b.CreateSExt(b.CreateShuffleVector(pair, even), vecTy);
+  return b.CreateZExt(b.CreateShuffleVector(pair, even), vecTy);
+}
+
+llvm::Value *QuantDirectEmitter::multiply(llvm::Value *in, llvm::Value *w) {
+  llvm::Intrinsic::ID pairs = pairwiseMultiplyAdd(l);
+  if (!pairs)
+    return b.CreateMul(in, w, "", false, true);
+  auto *halves = llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes);
+  return b.CreateIntrinsic(
+      vecTy, pairs, {b.CreateBitCast(in, halves), b.CreateBitCast(w, halves)});
 }
 
 void QuantDirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
   ValueId x = op.operands[0];
-  llvm::Value *zx = l.i32(l.f.type(x).quant->zeroPoint(0));
   bool xUnsigned = l.f.type(x).elem == ElemKind::U8;
   l.loop(0, d.h, [&](llvm::Value *iy) {
     llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
@@ -110,10 +124,12 @@ void QuantDirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
       llvm::Value *q = l.loadAt(plane, l.f.type(x).elem, b.CreateAdd(src, ix));
       q = xUnsigned ? b.CreateZExt(q, b.getInt32Ty())
                     : b.CreateSExt(q, b.getInt32Ty());
-      b.CreateAlignedStore(b.CreateTrunc(b.CreateSub(q, zx), b.getInt16Ty()),
-                           b.CreateInBoundsGEP(b.getInt16Ty(), l.workspace(op),
-                                               b.CreateAdd(dst, ix)),
-                           llvm::Align(2));
+      b.CreateAlignedStore(
+          b.CreateTrunc(b.CreateAdd(q, l.i32(xUnsigned ? 0 : 128)),
+                        b.getInt16Ty()),
+          b.CreateInBoundsGEP(b.getInt16Ty(), l.workspace(op),
+                              b.CreateAdd(dst, ix)),
+          llvm::Align(2));
     });
   });
 }
@@ -126,10 +142,10 @@ void QuantDirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
   llvm::SmallVector<llvm::Value *, 8> bias, mult, zero;
   for (int64_t r = 0; r < count; ++r) {
     llvm::Value *m = b.CreateAdd(m0, l.idx(r));
-    bias.push_back(
-        op.operands.size() > 2
-            ? b.CreateVectorSplat(l.lanes, l.loadI32(op.operands[2], m))
-            : llvm::ConstantInt::get(vecTy, 0));
+    llvm::Value *init = l.loadAt(offsets, ElemKind::I32, m);
+    if (op.operands.size() > 2)
+      init = b.CreateAdd(init, l.loadI32(op.operands[2], m));
+    bias.push_back(b.CreateVectorSplat(l.lanes, init));
     mult.push_back(b.CreateVectorSplat(
         l.lanes, l.loadAt(tables.multipliers, ElemKind::F32, m)));
     zero.push_back(b.CreateVectorSplat(
@@ -161,8 +177,7 @@ void QuantDirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
                                           l.idx(tap))),
                           llvm::Align(2))),
                   vecTy);
-              acc[r] =
-                  b.CreateAdd(acc[r], b.CreateMul(in, wv, "", false, true));
+              acc[r] = b.CreateAdd(acc[r], multiply(in, wv));
             }
           }
       llvm::Value *mask = laneMask(l, valid);
@@ -194,11 +209,12 @@ void QuantDirectEmitter::emit() {
   ElemKind xKind = l.f.type(x).elem;
   int64_t block = std::min<int64_t>(
       d.mg, std::clamp<int64_t>((l.vectorRegisters - 4) / 3, 1, 8));
-  // The border stays zero (an input equal to its zero point) for every
-  // group: only the interior is copied.
+  // The border stays uz for every group: only the interior is copied.
+  const TensorType &xt = l.f.type(x);
+  int64_t uz = xt.quant->zeroPoint(0) + (xt.elem == ElemKind::U8 ? 0 : 128);
   l.loop(0, d.cg * d.rows * d.pitch, [&](llvm::Value *i) {
     b.CreateAlignedStore(
-        b.getInt16(0), b.CreateInBoundsGEP(b.getInt16Ty(), l.workspace(op), i),
+        b.getInt16(uz), b.CreateInBoundsGEP(b.getInt16Ty(), l.workspace(op), i),
         llvm::Align(2));
   });
   l.loop(0, d.n * d.groups, [&](llvm::Value *p) {
@@ -237,15 +253,23 @@ bool lowerQuantDirectConv(Lowering &l, const Op &op) {
     return false;
   const TensorType &wt = l.f.type(op.operands[1]);
   int64_t taps = d->cg * d->kh * d->kw;
+  const TensorType &xt = l.f.type(op.operands[0]);
+  int32_t uz = xt.quant->zeroPoint(0) + (xt.elem == ElemKind::U8 ? 0 : 128);
   std::vector<int16_t> weights(d->m * taps);
-  for (int64_t m = 0; m < d->m; ++m)
-    for (int64_t t = 0; t < taps; ++t)
-      weights[m * taps + t] =
-          int16_t(w->getAsInt(m * taps + t) - wt.quant->zeroPoint(m));
+  std::vector<int32_t> offsets(d->m);
+  for (int64_t m = 0; m < d->m; ++m) {
+    int32_t sum = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      int32_t wv = int32_t(w->getAsInt(m * taps + t)) - wt.quant->zeroPoint(m);
+      weights[m * taps + t] = int16_t(wv);
+      sum += wv;
+    }
+    offsets[m] = -uz * sum;
+  }
   RequantTables tables = requantTables(l, op);
   llvm::Value *table = l.constantData(llvm::ArrayRef<uint8_t>(
       reinterpret_cast<const uint8_t *>(weights.data()), weights.size() * 2));
-  QuantDirectEmitter(l, op, *d, tables, table).emit();
+  QuantDirectEmitter(l, op, *d, tables, table, l.constantI32(offsets)).emit();
   return true;
 }
 

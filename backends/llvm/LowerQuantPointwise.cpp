@@ -42,19 +42,6 @@ llvm::Value *requantizeVector(Lowering &l, llvm::Value *acc,
                        llvm::FixedVectorType::get(b.getInt8Ty(), l.lanes));
 }
 
-namespace {
-
-struct QGemm {
-  int64_t n, m, c, hw;
-  int64_t rows, vectors; ///< Register tile: output channels x vectors.
-  /// The target's multiply-add of i16 pairs into i32 lanes (x86 pmaddwd),
-  /// or not_intrinsic to multiply one channel at a time in i32.
-  llvm::Intrinsic::ID pairs;
-  int64_t steps; ///< Reduction steps: C, or C/2 rounded up with pairs.
-};
-
-/// pmaddwd for the target's vector width, if it has one: it multiplies
-/// two channels per i32 lane, exactly (|x|, |w'| <= 255).
 llvm::Intrinsic::ID pairwiseMultiplyAdd(const Lowering &l) {
   if (!l.subtarget || !llvm::Triple(l.module.getTargetTriple()).isX86())
     return llvm::Intrinsic::not_intrinsic;
@@ -66,6 +53,17 @@ llvm::Intrinsic::ID pairwiseMultiplyAdd(const Lowering &l) {
     return llvm::Intrinsic::x86_avx512_pmaddw_d_512;
   return llvm::Intrinsic::not_intrinsic;
 }
+
+namespace {
+
+struct QGemm {
+  int64_t n, m, c, hw;
+  int64_t rows, vectors; ///< Register tile: output channels x vectors.
+  /// The target's multiply-add of i16 pairs into i32 lanes (x86 pmaddwd),
+  /// or not_intrinsic to multiply one channel at a time in i32.
+  llvm::Intrinsic::ID pairs;
+  int64_t steps; ///< Reduction steps: C, or C/2 rounded up with pairs.
+};
 
 class QuantPointwiseEmitter {
 public:
@@ -244,9 +242,10 @@ bool lowerQuantPointwiseConv(Lowering &l, const Op &op) {
   int64_t vectors = l.vectorRegisters >= 32 ? 3 : 2;
   llvm::Intrinsic::ID pairs = pairwiseMultiplyAdd(l);
   int64_t k = pairs ? 2 : 1;
-  QGemm g{
-      xt.shape[0], wt.shape[0], xt.shape[1], xt.shape[2] * xt.shape[3],
-      rows,        vectors,     pairs,       llvm::divideCeil(xt.shape[1], k)};
+  QGemm g{xt.shape[0], wt.shape[0],
+          xt.shape[1], xt.shape[2] * xt.shape[3],
+          rows,        vectors,
+          pairs,       int64_t(llvm::divideCeil(xt.shape[1], k))};
   // packed[m0*steps + s*rows + r]: w'[m0 + r, s] as i32, or with pairs the
   // i16 pair (w'[m0 + r, 2s], w'[m0 + r, 2s + 1]) in one i32.
   std::vector<int32_t> packed(g.m * g.steps);
