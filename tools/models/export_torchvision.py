@@ -190,14 +190,20 @@ def export(name, out_dir, opset):
     x = torch.randn(1, 3, size, size, generator=generator)
     onnx_path = os.path.join(out_dir, name + ".onnx")
     npy_path = os.path.join(out_dir, name + ".input.npy")
+    # Write under temporary names unique to this process, then rename: an
+    # interrupted export is not cached, and tests exporting the same model
+    # at once never see a half-written file. The input goes first, since the
+    # model file marks the pair as cached.
+    tmp = ".{}.tmp".format(os.getpid())
+    with open(npy_path + tmp, "wb") as f:
+        np.save(f, x.numpy().astype(np.float32))
+    os.replace(npy_path + tmp, npy_path)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings on shape arithmetic
-        # Write under a temporary name so an interrupted export is not cached.
-        torch.onnx.export(model, (x,), onnx_path + ".tmp", opset_version=opset,
+        torch.onnx.export(model, (x,), onnx_path + tmp, opset_version=opset,
                           input_names=["input"], output_names=output_names,
                           do_constant_folding=True)
-    os.replace(onnx_path + ".tmp", onnx_path)
-    np.save(npy_path, x.numpy().astype(np.float32))
+    os.replace(onnx_path + tmp, onnx_path)
 
 
 def main():
