@@ -35,10 +35,15 @@ llvm::Expected<CompileResult> compileModule(const Module &m,
                                             const CompileOptions &opts,
                                             EmitKind emit = EmitKind::Object);
 
-/// Compiles `m` for the host, links it with a generated C driver using the
-/// C compiler on PATH (`cc`), runs it on `inputs` and returns the outputs.
-/// The driver also checks that nothing outside the scratch arena and the
-/// outputs was written (guard bytes around both).
+/// An error unless runCompiled can run code for `target`: the host, or
+/// aarch64-linux-gnu through a cross C compiler and qemu-aarch64.
+llvm::Error checkRunTarget(const TargetSpec &target);
+
+/// Compiles `m` for `opts.target`, links it with a generated C driver using
+/// the C compiler on PATH (`cc`, or `aarch64-linux-gnu-gcc -static` whose
+/// program runs under `qemu-aarch64`), runs it on `inputs` and returns the
+/// outputs. The driver also checks that nothing outside the scratch arena
+/// and the outputs was written (guard bytes around both).
 llvm::Expected<std::vector<Tensor>>
 runCompiled(const Module &m, llvm::ArrayRef<Tensor> inputs,
             const CompileOptions &opts = {});

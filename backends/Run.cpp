@@ -1,7 +1,8 @@
-// runCompiled: the host test harness. It writes the object, header, inputs
-// and a generated C driver to a temporary directory, links them with `cc`
-// and runs the program, which surrounds every buffer it hands to the model
-// with guard bytes and fails if any of them changed.
+// runCompiled: the test harness. It writes the object, header, inputs and a
+// generated C driver to a temporary directory, links them with `cc` (or a
+// cross toolchain plus emulator for AArch64 Linux) and runs the program,
+// which surrounds every buffer it hands to the model with guard bytes and
+// fails if any of them changed.
 #include "backends/Compile.h"
 #include "ir/Errors.h"
 
@@ -11,6 +12,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <fmt/format.h>
 
@@ -110,11 +113,61 @@ llvm::Error runProgram(llvm::StringRef program,
                           text ? "\n" + (*text)->getBuffer().str() : ""));
 }
 
+/// How to link and start a program for one target: `linker` is a C compiler
+/// driver, `emulator` (if set) runs the program on a foreign host.
+struct Toolchain {
+  std::string linker;
+  std::vector<std::string> linkFlags;
+  std::string emulator;
+};
+
+bool isHost(const TargetSpec &target) {
+  if (target.triple.empty())
+    return true;
+  llvm::Triple want(llvm::Triple::normalize(target.triple));
+  llvm::Triple host(llvm::sys::getDefaultTargetTriple());
+  return want.getArch() == host.getArch() && want.getOS() == host.getOS();
+}
+
+/// Static linking keeps the emulator from needing a target sysroot.
+llvm::Expected<Toolchain> toolchainFor(const TargetSpec &target) {
+  if (isHost(target))
+    return Toolchain{"cc", {}, ""};
+  llvm::Triple want(llvm::Triple::normalize(target.triple));
+  if (want.getArch() == llvm::Triple::aarch64 && want.isOSLinux())
+    return Toolchain{"aarch64-linux-gnu-gcc", {"-static"}, "qemu-aarch64"};
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      fmt::format("cannot run code compiled for '{}': running supports the "
+                  "host ({}) and aarch64-linux-gnu (via aarch64-linux-gnu-gcc "
+                  "-static and qemu-aarch64); use `mnc compile` for other "
+                  "targets",
+                  target.triple, llvm::sys::getDefaultTargetTriple()));
+}
+
+llvm::Expected<std::string> findTool(llvm::StringRef name,
+                                     llvm::StringRef purpose) {
+  auto path = llvm::sys::findProgramByName(name);
+  if (!path)
+    return fail(fmt::format("no '{}' on PATH to {}", name.str(), purpose.str()));
+  return *path;
+}
+
 } // namespace
+
+llvm::Error checkRunTarget(const TargetSpec &target) {
+  if (auto toolchain = toolchainFor(target); !toolchain)
+    return toolchain.takeError();
+  auto machine = createTargetMachine(target);
+  return machine ? llvm::Error::success() : machine.takeError();
+}
 
 llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
                                                 llvm::ArrayRef<Tensor> inputs,
                                                 const CompileOptions &opts) {
+  auto toolchain = toolchainFor(opts.target);
+  if (!toolchain)
+    return toolchain.takeError();
   auto compiled = compileModule(m, opts);
   if (!compiled)
     return compiled.takeError();
@@ -156,15 +209,25 @@ llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
     return err;
   if (auto err = writeFile(path("main.c"), driverSource(f, opts.name)))
     return err;
-  auto cc = llvm::sys::findProgramByName("cc");
-  if (!cc)
-    return fail("no C compiler 'cc' on PATH to link the generated object");
-  if (auto err = runProgram(*cc,
-                            {"-std=c11", "-O1", path("main.c"), path("model.o"),
-                             "-o", path("prog")},
-                            path("cc.log"), "linking the test driver"))
+  auto linker = findTool(toolchain->linker, "link the generated object");
+  if (!linker)
+    return linker.takeError();
+  std::vector<std::string> linkArgs = toolchain->linkFlags;
+  linkArgs.insert(linkArgs.end(), {"-std=c11", "-O1", path("main.c"),
+                                   path("model.o"), "-o", path("prog")});
+  if (auto err =
+          runProgram(*linker, linkArgs, path("cc.log"), "linking the test driver"))
     return err;
-  if (auto err = runProgram(path("prog"), args, path("run.log"),
+  std::string program = path("prog");
+  std::vector<std::string> runArgs = args;
+  if (!toolchain->emulator.empty()) {
+    auto emulator = findTool(toolchain->emulator, "run the linked program");
+    if (!emulator)
+      return emulator.takeError();
+    runArgs.insert(runArgs.begin(), program);
+    program = *emulator;
+  }
+  if (auto err = runProgram(program, runArgs, path("run.log"),
                             "running the compiled model"))
     return err;
   std::vector<Tensor> outputs;
@@ -173,6 +236,10 @@ llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
     if (!buffer)
       return fail("cannot read output " + std::to_string(i));
     llvm::StringRef bytes = (*buffer)->getBuffer();
+    if (int64_t(bytes.size()) != f.type(f.results[i]).byteSize())
+      return fail(fmt::format("output {} has {} bytes, its type {} needs {}",
+                              i, bytes.size(), toString(f.type(f.results[i])),
+                              f.type(f.results[i]).byteSize()));
     outputs.emplace_back(f.type(f.results[i]),
                          std::vector<uint8_t>(bytes.begin(), bytes.end()));
   }

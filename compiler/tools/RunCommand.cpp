@@ -1,7 +1,8 @@
 // `mnc run`: runs a model on tensors from files and writes each output as
 // DIR/<output name>.npy. With --reference the IR interpreter computes the
-// outputs; without it, the model is compiled for the host, linked with a
-// generated driver by `cc` and run.
+// outputs; without it, the model is compiled (for the host or --target),
+// linked with a generated driver by `cc` (AArch64 Linux: by
+// `aarch64-linux-gnu-gcc -static`, run under `qemu-aarch64`) and run.
 #include "backends/Compile.h"
 #include "compiler/TensorIO.h"
 #include "compiler/tools/Command.h"
@@ -34,6 +35,15 @@ cl::opt<std::string> outputDir("output-dir", cl::Required,
                                cl::value_desc("DIR"), cl::sub(runCommand));
 cl::opt<bool> reference("reference", cl::desc("Run the reference interpreter"),
                         cl::sub(runCommand));
+cl::opt<std::string>
+    targetTriple("target",
+                 cl::desc("Compile for this triple (default: host); besides "
+                          "the host, aarch64-linux-gnu runs: linked by "
+                          "aarch64-linux-gnu-gcc -static, run by qemu-aarch64"),
+                 cl::value_desc("TRIPLE"), cl::sub(runCommand));
+cl::opt<std::string> targetCpu("mcpu",
+                               cl::desc("Target CPU, e.g. cortex-a76"),
+                               cl::value_desc("CPU"), cl::sub(runCommand));
 
 llvm::Error fail(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -87,6 +97,13 @@ llvm::Expected<std::vector<Tensor>> readInputs(const Function &f) {
 }
 
 int run() {
+  TargetSpec target{targetTriple, targetCpu, ""};
+  if (reference && (!target.triple.empty() || !target.cpu.empty()))
+    return reportError(fail("--target and --mcpu choose what to compile; "
+                            "they do not apply to --reference"));
+  if (!reference)
+    if (auto err = checkRunTarget(target))
+      return reportError(std::move(err));
   auto module = loadModel(modelPath);
   if (!module)
     return reportError(module.takeError());
@@ -97,7 +114,8 @@ int run() {
   if (!inputs)
     return reportError(inputs.takeError());
   auto outputs =
-      reference ? interpret(*f, *inputs) : runCompiled(*module, *inputs);
+      reference ? interpret(*f, *inputs)
+                : runCompiled(*module, *inputs, CompileOptions{target});
   if (!outputs) {
     // The inputs were checked against the model above, so only an op or
     // type the backend does not support is the model's doing.

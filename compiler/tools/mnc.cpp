@@ -12,7 +12,7 @@ static constexpr const char *overview =
     "  mnc compile MODEL.onnx -o OUT.o [--header OUT.h] [--name NAME] "
     "[--target TRIPLE] [--mcpu CPU] [--mattr +a,-b] [--emit obj|asm|llvm|ir]\n"
     "  mnc run MODEL.onnx --input NAME=FILE.npy... --output-dir DIR "
-    "[--reference]\n"
+    "[--reference | --target TRIPLE [--mcpu CPU]]\n"
     "  mnc inspect MODEL.onnx [--input-shape NAME=DIMS]\n\n"
     "Exit codes: 0 success; 1 bad flags, unreadable or malformed input; "
     "2 the model uses ops, attributes or types mnc does not support (all "
