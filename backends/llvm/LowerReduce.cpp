@@ -1,5 +1,5 @@
-// Reductions along axes: reduce_mean/max/sum, arg_max, softmax and
-// log_softmax.
+// Reductions along axes: reduce_mean/max/sum (sums over trailing axes, the
+// global pools, vectorized), arg_max, softmax and log_softmax.
 #include "backends/llvm/Lowering.h"
 #include "backends/llvm/MathEmit.h"
 
@@ -40,6 +40,64 @@ reduce(Lowering &l, const Op &op, float init,
       l.store(y, i, l.b.CreateFDiv(l.load(y, i), l.f32(double(count))));
     });
   return llvm::Error::success();
+}
+
+/// reduce_sum/reduce_mean of f32 over trailing axes (a global pool): each
+/// result element sums one contiguous run, in one vector of partial sums
+/// added up at the end. Returns false, emitting nothing, for other axes.
+bool reduceTrailingSum(Lowering &l, const Op &op, bool mean) {
+  ValueId x = op.operands[0], y = op.results[0];
+  const TensorType &xt = l.f.type(x);
+  auto axes = op.getInts("axes");
+  llvm::SmallVector<int64_t, 4> sorted(axes.begin(), axes.end());
+  llvm::sort(sorted);
+  int64_t rank = xt.rank();
+  if (xt.elem != ElemKind::F32 || xt.isQuantized() || sorted.empty() ||
+      sorted.front() != rank - int64_t(sorted.size()) ||
+      std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    return false;
+  int64_t run = 1;
+  for (int64_t a : sorted)
+    run *= xt.shape[a];
+  int64_t outCount = l.f.type(y).numElements();
+  if (run == 0)
+    return false;
+  auto &b = l.b;
+  auto *vecTy = llvm::FixedVectorType::get(b.getFloatTy(), l.lanes);
+  llvm::Value *slot = l.local(vecTy);
+  auto at = [&](llvm::Value *index) {
+    return b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(x), index);
+  };
+  auto accumulate = [&](llvm::Value *v) {
+    b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, slot), v), slot);
+  };
+  l.loop(0, outCount, [&](llvm::Value *o) {
+    llvm::Value *base = b.CreateMul(o, l.idx(run));
+    b.CreateStore(llvm::ConstantFP::get(vecTy, 0.0), slot);
+    l.loop(0, run / l.lanes, [&](llvm::Value *v) {
+      accumulate(b.CreateAlignedLoad(
+          vecTy, at(b.CreateAdd(base, b.CreateMul(v, l.idx(l.lanes)))),
+          llvm::Align(4)));
+    });
+    if (int64_t tail = run % l.lanes) {
+      llvm::SmallVector<llvm::Constant *, 16> bits;
+      for (unsigned i = 0; i < l.lanes; ++i)
+        bits.push_back(b.getInt1(i < tail));
+      accumulate(b.CreateMaskedLoad(
+          vecTy, at(b.CreateAdd(base, l.idx(run - tail))), llvm::Align(4),
+          llvm::ConstantVector::get(bits), llvm::ConstantFP::get(vecTy, 0.0)));
+    }
+    // The partial sums may be added in any order.
+    auto *sum = b.CreateFAddReduce(l.f32(0.0), b.CreateLoad(vecTy, slot));
+    llvm::FastMathFlags reassoc;
+    reassoc.setAllowReassoc();
+    sum->setFastMathFlags(reassoc);
+    llvm::Value *result = sum;
+    if (mean)
+      result = b.CreateFDiv(result, l.f32(double(run)));
+    l.store(y, o, result);
+  });
+  return true;
 }
 
 /// Splits a shape at `axis` into (outer, length, inner) element counts.
@@ -100,6 +158,8 @@ llvm::Error softmax(Lowering &l, const Op &op, bool logarithm) {
 } // namespace
 
 llvm::Error lowerReduceMean(Lowering &l, const Op &op) {
+  if (reduceTrailingSum(l, op, /*mean=*/true))
+    return llvm::Error::success();
   return reduce(
       l, op, 0.0f,
       [&](llvm::Value *a, llvm::Value *v) { return l.b.CreateFAdd(a, v); },
@@ -107,6 +167,8 @@ llvm::Error lowerReduceMean(Lowering &l, const Op &op) {
 }
 
 llvm::Error lowerReduceSum(Lowering &l, const Op &op) {
+  if (reduceTrailingSum(l, op, /*mean=*/false))
+    return llvm::Error::success();
   return reduce(
       l, op, 0.0f,
       [&](llvm::Value *a, llvm::Value *v) { return l.b.CreateFAdd(a, v); },

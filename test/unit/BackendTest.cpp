@@ -469,10 +469,12 @@ TEST(Backend, EpiloguePlanFusesWholeChainsOnly) {
             (std::vector<int>{-1, -1, 1, 1, -1, 4, -1, -1, -1, -1}));
 }
 
-// Squeeze-excite: global pool, 1x1 convs on a 1x1 image (panel GEMMs with
+// Squeeze-excite: global pool (a vectorized sum over 35 pixels, leaving a
+// tail for every vector width), 1x1 convs on a 1x1 image (panel GEMMs with
 // relu and hard_sigmoid epilogues; 2 images and 37 and 150 channels leave
 // row and column tails) and the per-channel scale broadcast over the image;
-// then a classifier matmul by a constant with batch dims.
+// then a classifier matmul by a constant with batch dims, and a sum over
+// all but the first axis.
 TEST(Backend, SqueezeExciteAndClassifier) {
   std::mt19937 rng(17);
   Tensor x = randomTensor(TensorType(ElemKind::F32, {2, 150, 5, 7}), rng);
@@ -498,9 +500,12 @@ TEST(Backend, SqueezeExciteAndClassifier) {
         auto rows = b.create(OpKind::Reshape, {*scaled},
                              {{"shape", Ints{2, 3, 175, 10}}});
         auto fc = b.create(OpKind::MatMul, {*rows, weights({10, 19})});
-        if (!fc)
-          return fc.takeError();
-        return llvm::SmallVector<ValueId, 1>{*fc, *scaled};
+        auto total =
+            b.create(OpKind::ReduceSum, {*scaled}, reduce({1, 2, 3}, 0));
+        if (!fc || !total)
+          return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                         "cannot build the graph");
+        return llvm::SmallVector<ValueId, 1>{*fc, *scaled, *total};
       }));
 }
 
