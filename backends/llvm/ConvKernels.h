@@ -6,7 +6,25 @@
 
 #include "backends/llvm/Lowering.h"
 
+#include <optional>
+
 namespace mnc {
+
+/// Output rows of a direct conv are padded to a multiple of this many lanes
+/// in the workspace, enough for any target's vector (so the workspace size,
+/// which the memory plan needs before the target is known, is
+/// target-neutral).
+constexpr int64_t kDirectMaxLanes = 16;
+
+/// Geometry of a conv2d the direct kernels (f32 and quantized) take.
+struct DirectGeometry {
+  int64_t n, c, h, w, m, oh, ow, kh, kw, stride, pt, pl, groups;
+  int64_t cg, mg;      ///< Input and output channels per group.
+  int64_t rows, pitch; ///< Workspace plane extent.
+};
+/// The geometry of `op` if it is an undilated conv2d of stride 1 or 2 with
+/// few enough taps per output to unroll, whatever its element kinds.
+std::optional<DirectGeometry> directGeometry(const Function &f, const Op &op);
 
 /// 1x1, stride 1, unpadded, ungrouped conv with constant weights: a GEMM
 /// Y[M, HW] = W[M, C] * X[C, HW] per image.

@@ -19,44 +19,14 @@
 namespace mnc {
 namespace {
 
-/// Output rows are padded to a multiple of this many lanes in the
-/// workspace, enough for any target's vector (so the workspace size, which
-/// the memory plan needs before the target is known, is target-neutral).
-constexpr int64_t kMaxLanes = 16;
-/// Most taps (input channels per group x kernel extent) unrolled per
-/// output vector: the 3-channel 3x3 stem conv and 5x5 depthwise fit.
-constexpr int64_t kMaxUnrolledTaps = 32;
-
-struct Direct {
-  int64_t n, c, h, w, m, oh, ow, kh, kw, stride, pt, pl, groups;
-  int64_t cg, mg;      ///< Input and output channels per group.
-  int64_t rows, pitch; ///< Workspace plane extent.
-};
+using Direct = DirectGeometry;
+constexpr int64_t kMaxLanes = kDirectMaxLanes;
 
 std::optional<Direct> directShape(const Function &f, const Op &op) {
-  const TensorType &x = f.type(op.operands[0]), &wt = f.type(op.operands[1]),
-                   &y = f.type(op.results[0]);
+  const TensorType &x = f.type(op.operands[0]);
   if (x.isQuantized() || x.elem != ElemKind::F32)
     return std::nullopt;
-  auto strides = op.getInts("strides"), pads = op.getInts("pads");
-  bool dilated =
-      op.attrs.count("dilations") &&
-      llvm::any_of(op.getInts("dilations"), [](int64_t d) { return d != 1; });
-  // The taps of one output vector are unrolled into straight-line code,
-  // so convs with many input channels per group stay on the generic path.
-  if (dilated || strides[0] != strides[1] ||
-      (strides[0] != 1 && strides[0] != 2) ||
-      wt.shape[1] * wt.shape[2] * wt.shape[3] > kMaxUnrolledTaps)
-    return std::nullopt;
-  int64_t groups = op.getInt("group");
-  Direct d{
-      x.shape[0], x.shape[1], x.shape[2],  x.shape[3],  y.shape[1],
-      y.shape[2], y.shape[3], wt.shape[2], wt.shape[3], strides[0],
-      pads[0],    pads[1],    groups,      wt.shape[1], y.shape[1] / groups,
-      0,          0};
-  d.rows = (d.oh - 1) * d.stride + d.kh;
-  d.pitch = llvm::alignTo(d.ow, kMaxLanes) * d.stride + d.kw;
-  return d;
+  return directGeometry(f, op);
 }
 
 class DirectEmitter {
@@ -215,6 +185,36 @@ bool lowerDirectConv(Lowering &l, const Op &op) {
     return false;
   DirectEmitter(l, op, *d).emit();
   return true;
+}
+
+/// Most taps (input channels per group x kernel extent) unrolled per
+/// output vector: the 3-channel 3x3 stem conv and 5x5 depthwise fit.
+constexpr int64_t kMaxUnrolledTaps = 32;
+
+std::optional<DirectGeometry> directGeometry(const Function &f, const Op &op) {
+  if (op.kind != OpKind::Conv2d)
+    return std::nullopt;
+  const TensorType &x = f.type(op.operands[0]), &wt = f.type(op.operands[1]),
+                   &y = f.type(op.results[0]);
+  auto strides = op.getInts("strides"), pads = op.getInts("pads");
+  bool dilated =
+      op.attrs.count("dilations") &&
+      llvm::any_of(op.getInts("dilations"), [](int64_t d) { return d != 1; });
+  // The taps of one output vector are unrolled into straight-line code,
+  // so convs with many input channels per group stay on the generic path.
+  if (dilated || strides[0] != strides[1] ||
+      (strides[0] != 1 && strides[0] != 2) ||
+      wt.shape[1] * wt.shape[2] * wt.shape[3] > kMaxUnrolledTaps)
+    return std::nullopt;
+  int64_t groups = op.getInt("group");
+  DirectGeometry d{
+      x.shape[0], x.shape[1], x.shape[2],  x.shape[3],  y.shape[1],
+      y.shape[2], y.shape[3], wt.shape[2], wt.shape[3], strides[0],
+      pads[0],    pads[1],    groups,      wt.shape[1], y.shape[1] / groups,
+      0,          0};
+  d.rows = (d.oh - 1) * d.stride + d.kh;
+  d.pitch = llvm::alignTo(d.ow, kDirectMaxLanes) * d.stride + d.kw;
+  return d;
 }
 
 } // namespace mnc

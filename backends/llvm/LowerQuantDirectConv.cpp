@@ -22,43 +22,13 @@
 namespace mnc {
 namespace {
 
-/// Output rows are padded to a multiple of this many lanes in the
-/// workspace, enough for any target's vector.
-constexpr int64_t kMaxLanes = 16;
-/// Most taps (input channels per group x kernel extent) unrolled per
-/// output vector.
-constexpr int64_t kMaxUnrolledTaps = 32;
-
-struct QDirect {
-  int64_t n, c, h, w, m, oh, ow, kh, kw, stride, pt, pl, groups;
-  int64_t cg, mg;      ///< Input and output channels per group.
-  int64_t rows, pitch; ///< Workspace plane extent.
-};
+using QDirect = DirectGeometry;
+constexpr int64_t kMaxLanes = kDirectMaxLanes;
 
 std::optional<QDirect> quantDirectShape(const Function &f, const Op &op) {
-  if (op.kind != OpKind::Conv2d)
+  if (op.kind != OpKind::Conv2d || !f.type(op.operands[0]).isQuantized())
     return std::nullopt;
-  const TensorType &x = f.type(op.operands[0]), &wt = f.type(op.operands[1]),
-                   &y = f.type(op.results[0]);
-  if (!x.isQuantized())
-    return std::nullopt;
-  auto strides = op.getInts("strides"), pads = op.getInts("pads");
-  bool dilated =
-      op.attrs.count("dilations") &&
-      llvm::any_of(op.getInts("dilations"), [](int64_t d) { return d != 1; });
-  if (dilated || strides[0] != strides[1] ||
-      (strides[0] != 1 && strides[0] != 2) ||
-      wt.shape[1] * wt.shape[2] * wt.shape[3] > kMaxUnrolledTaps)
-    return std::nullopt;
-  int64_t groups = op.getInt("group");
-  QDirect d{
-      x.shape[0], x.shape[1], x.shape[2],  x.shape[3],  y.shape[1],
-      y.shape[2], y.shape[3], wt.shape[2], wt.shape[3], strides[0],
-      pads[0],    pads[1],    groups,      wt.shape[1], y.shape[1] / groups,
-      0,          0};
-  d.rows = (d.oh - 1) * d.stride + d.kh;
-  d.pitch = llvm::alignTo(d.ow, kMaxLanes) * d.stride + d.kw;
-  return d;
+  return directGeometry(f, op);
 }
 
 class QuantDirectEmitter {
