@@ -5,6 +5,7 @@
 #include "backends/llvm/Lowering.h"
 
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mnc {
@@ -15,6 +16,15 @@ llvm::Expected<const Function *> entryFunction(const Module &m) {
       return &f;
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  "module has no function @main");
+}
+
+/// Bytes of the constant globals of `m`, as the object stores them.
+static int64_t constantBytes(const llvm::Module &m) {
+  int64_t total = 0;
+  for (const llvm::GlobalVariable &g : m.globals())
+    if (g.isConstant() && g.hasInitializer())
+      total += m.getDataLayout().getTypeAllocSize(g.getValueType());
+  return total;
 }
 
 llvm::Expected<CompileResult>
@@ -35,7 +45,10 @@ compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   optimizeModule(**module, **tm);
   CompileResult result;
   result.header = writeHeader(**f, plan, opts.name);
-  result.scratchSize = plan.size;
+  result.plan = std::move(plan);
+  result.weightBytes = constantBytes(**module);
+  if (emit == EmitKind::Nothing)
+    return result;
   if (emit == EmitKind::LLVMIR) {
     llvm::raw_string_ostream os(result.code);
     (*module)->print(os, nullptr);

@@ -3,6 +3,7 @@
 // and executes a module for tests and `mnc run`.
 #pragma once
 
+#include "backends/MemoryPlan.h"
 #include "backends/Target.h"
 #include "ir/IR.h"
 
@@ -19,12 +20,17 @@ struct CompileOptions {
   std::string name = "model";
 };
 
-enum class EmitKind { Object, Assembly, LLVMIR };
+/// What compileModule produces besides the header; Nothing stops after
+/// lowering and optimization (for `mnc inspect`).
+enum class EmitKind { Object, Assembly, LLVMIR, Nothing };
 
 struct CompileResult {
   std::string code;   ///< Object bytes, assembly text or LLVM IR text.
   std::string header; ///< The C header (ABI v1).
-  int64_t scratchSize = 0;
+  MemoryPlan plan;    ///< The scratch arena; plan.size is NAME_SCRATCH_SIZE.
+  /// Bytes of constant data (weights as packed for the kernels) in the
+  /// object's read-only data.
+  int64_t weightBytes = 0;
 };
 
 /// The function a module compiles to: "main", or its only function.

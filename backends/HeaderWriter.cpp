@@ -8,18 +8,24 @@
 
 namespace mnc {
 
+int64_t opMacs(const Function &f, const Op &op) {
+  int64_t outputs = f.type(op.results[0]).numElements();
+  switch (op.kind) {
+  case OpKind::Conv2d: {
+    const TensorType &w = f.type(op.operands[1]);
+    return outputs * w.shape[1] * w.shape[2] * w.shape[3];
+  }
+  case OpKind::MatMul:
+    return outputs * f.type(op.operands[0]).shape.back();
+  default:
+    return 0;
+  }
+}
+
 int64_t macCount(const Function &f) {
   int64_t total = 0;
-  for (const Op &op : f.ops) {
-    const TensorType &y = f.type(op.results[0]);
-    if (op.kind == OpKind::Conv2d) {
-      const TensorType &w = f.type(op.operands[1]);
-      total += y.numElements() * w.shape[1] * w.shape[2] * w.shape[3];
-    } else if (op.kind == OpKind::MatMul) {
-      const TensorType &a = f.type(op.operands[0]);
-      total += y.numElements() * a.shape.back();
-    }
-  }
+  for (const Op &op : f.ops)
+    total += opMacs(f, op);
   return total;
 }
 

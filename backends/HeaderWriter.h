@@ -13,7 +13,11 @@
 
 namespace mnc {
 
-/// Multiply-accumulates of one evaluation of `f` (conv2d and matmul).
+/// Multiply-accumulates of one evaluation of `op` (conv2d and matmul count;
+/// other ops count none).
+int64_t opMacs(const Function &f, const Op &op);
+
+/// Multiply-accumulates of one evaluation of `f`.
 int64_t macCount(const Function &f);
 
 /// Checks that `name` can prefix C symbols (a C identifier).

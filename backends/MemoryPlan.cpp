@@ -86,8 +86,11 @@ MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
     if (int64_t bytes = workspace(f, f.ops[i]))
       buffers.push_back({at, at, bytes, &plan.workspaceOffsets[i]});
   }
+  plan.liveBytes.assign(f.ops.size(), 0);
   std::vector<Buffer> placed;
   for (const Buffer &b : buffers) {
+    for (int64_t i = b.first; i <= b.last; ++i)
+      plan.liveBytes[i] += b.bytes;
     *b.offset = placeFirstFit(b, placed);
     plan.size = std::max(plan.size, *b.offset + b.bytes);
     placed.push_back(b);

@@ -29,6 +29,9 @@ struct MemoryPlan {
   /// writes its result), or -1. An op computed that way is not lowered on
   /// its own; its result shares the storage of the producer's result.
   std::vector<int> producerOf;
+  /// Per op: arena bytes live while it runs (its operands, results and
+  /// workspace included), the sum that fragmentation rounds up to `size`.
+  std::vector<int64_t> liveBytes;
   /// Exact arena size: the end of the highest placement.
   int64_t size = 0;
 };

@@ -14,11 +14,39 @@
 namespace mnc::tool {
 namespace cl = llvm::cl;
 
+cl::OptionCategory &inputOptions() {
+  static cl::OptionCategory category("Input options");
+  return category;
+}
+cl::OptionCategory &targetOptions() {
+  static cl::OptionCategory category("Target options");
+  return category;
+}
+cl::OptionCategory &outputOptions() {
+  static cl::OptionCategory category("Output options");
+  return category;
+}
+
 static cl::list<std::string>
     inputShapes("input-shape",
                 cl::desc("Pin the shape of a graph input, e.g. "
                          "input=1x3x224x224 (repeatable)"),
-                cl::value_desc("NAME=DIMS"), cl::sub(cl::SubCommand::getAll()));
+                cl::value_desc("NAME=DIMS"), cl::sub(cl::SubCommand::getAll()),
+                cl::cat(inputOptions()));
+
+TargetFlags::TargetFlags(cl::SubCommand &sub, const char *tripleHelp)
+    : triple("target", cl::desc(tripleHelp), cl::value_desc("TRIPLE"),
+             cl::sub(sub), cl::cat(targetOptions())),
+      cpu("mcpu",
+          cl::desc("Target CPU, e.g. x86-64-v3, cortex-a76, cortex-m7; "
+                   "'native' is the host CPU with all its features "
+                   "(default: the host CPU for the host, generic otherwise)"),
+          cl::value_desc("CPU"), cl::sub(sub), cl::cat(targetOptions())),
+      features("mattr",
+               cl::desc("Target features added to or removed from the CPU's, "
+                        "e.g. +avx2,-fma or +dotprod"),
+               cl::value_desc("+a,-b"), cl::sub(sub),
+               cl::cat(targetOptions())) {}
 
 namespace {
 struct Entry {
@@ -33,6 +61,14 @@ std::vector<Entry> &registry() {
 
 Registration::Registration(cl::SubCommand &sub, int (*run)()) {
   registry().push_back({&sub, run});
+}
+
+void hideLLVMOptions() {
+  llvm::SmallVector<const cl::OptionCategory *, 3> ours = {
+      &inputOptions(), &targetOptions(), &outputOptions()};
+  cl::HideUnrelatedOptions(ours);
+  for (const Entry &e : registry())
+    cl::HideUnrelatedOptions(ours, *e.sub);
 }
 
 int (*selectedCommand())() {

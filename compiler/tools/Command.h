@@ -2,6 +2,7 @@
 // them from, exit codes, error reporting and model loading.
 #pragma once
 
+#include "backends/Target.h"
 #include "ir/IR.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -18,6 +19,24 @@ enum ExitCode : int {
   Unsupported = 2,
   /// A failure inside mnc (a bug).
   InternalError = 3,
+};
+
+/// The groups `mnc SUBCOMMAND --help` lists options under: what goes into
+/// the model, what it is compiled for, and what comes out.
+llvm::cl::OptionCategory &inputOptions();
+llvm::cl::OptionCategory &targetOptions();
+llvm::cl::OptionCategory &outputOptions();
+
+/// Hides every option outside mnc's own groups (LLVM's internal ones) from
+/// `--help` of mnc and of each subcommand.
+void hideLLVMOptions();
+
+/// --target, --mcpu and --mattr of one subcommand.
+struct TargetFlags {
+  TargetFlags(llvm::cl::SubCommand &sub, const char *tripleHelp);
+  TargetSpec spec() const { return {triple, cpu, features}; }
+
+  llvm::cl::opt<std::string> triple, cpu, features;
 };
 
 /// Registers a subcommand's entry point; each subcommand file defines one

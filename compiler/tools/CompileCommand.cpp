@@ -23,27 +23,23 @@ cl::opt<std::string> modelPath(cl::Positional, cl::Required,
 cl::opt<std::string> outputPath("o", cl::Required,
                                 cl::desc("Output file (object by default)"),
                                 cl::value_desc("OUT.o"),
-                                cl::sub(compileCommand));
+                                cl::sub(compileCommand),
+                                cl::cat(outputOptions()));
 cl::opt<std::string> headerPath("header", cl::desc("Also write the C header"),
                                 cl::value_desc("OUT.h"),
-                                cl::sub(compileCommand));
+                                cl::sub(compileCommand),
+                                cl::cat(outputOptions()));
 cl::opt<std::string>
     symbolName("name",
                cl::desc("Prefix of the generated symbols and macros "
                         "(NAME_run, NAME_SCRATCH_SIZE, ...); default: the "
                         "model file name as a C identifier"),
-               cl::value_desc("NAME"), cl::sub(compileCommand));
-cl::opt<std::string> targetTriple("target",
-                                  cl::desc("Target triple (default: host), "
-                                           "e.g. aarch64-linux-gnu, "
-                                           "thumbv7em-none-eabihf"),
-                                  cl::value_desc("TRIPLE"),
-                                  cl::sub(compileCommand));
-cl::opt<std::string> targetCpu("mcpu", cl::desc("Target CPU, e.g. cortex-m7"),
-                               cl::value_desc("CPU"), cl::sub(compileCommand));
-cl::opt<std::string>
-    targetFeatures("mattr", cl::desc("Target features, e.g. +avx2,-fma"),
-                   cl::value_desc("+a,-b"), cl::sub(compileCommand));
+               cl::value_desc("NAME"), cl::sub(compileCommand),
+               cl::cat(outputOptions()));
+TargetFlags target(compileCommand,
+                   "Target triple (default: host): x86_64-linux-gnu, "
+                   "aarch64-linux-gnu, thumbv7em-none-eabihf (Cortex-M4/M7), "
+                   "thumbv8.1m.main-none-eabihf (Cortex-M55)");
 
 enum class Emit { Obj, Asm, LLVM, IR };
 cl::opt<Emit>
@@ -52,7 +48,7 @@ cl::opt<Emit>
                         clEnumValN(Emit::Asm, "asm", "target assembly"),
                         clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
                         clEnumValN(Emit::IR, "ir", "mnc IR text after import")),
-             cl::sub(compileCommand));
+             cl::sub(compileCommand), cl::cat(outputOptions()));
 
 llvm::Error fail(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -85,7 +81,7 @@ llvm::Error compile() {
   if (emitKind == Emit::IR)
     return writeFile(outputPath, toText(*module));
   CompileOptions opts;
-  opts.target = {targetTriple, targetCpu, targetFeatures};
+  opts.target = target.spec();
   opts.name = symbolName.empty() ? defaultName(modelPath) : symbolName;
   EmitKind kind = emitKind == Emit::Asm    ? EmitKind::Assembly
                   : emitKind == Emit::LLVM ? EmitKind::LLVMIR

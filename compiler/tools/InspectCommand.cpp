@@ -1,10 +1,16 @@
-// `mnc inspect`: a per-layer table of a model (op, output type, MACs,
-// parameters) with totals, and the list of ONNX ops the importer supports.
+// `mnc inspect`: a per-layer table of a model as compiled for a target (op,
+// output type, MACs, parameters, where the output lives in the scratch
+// arena and the bytes live at that step) with totals: peak scratch (the
+// header's NAME_SCRATCH_SIZE for the same flags), weight bytes in the object
+// and MACs. Also the list of ONNX ops the importer supports.
+#include "backends/Compile.h"
+#include "backends/HeaderWriter.h"
 #include "compiler/onnx/Importer.h"
 #include "compiler/tools/Command.h"
 #include "ir/Printer.h"
 
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <fmt/format.h>
@@ -14,62 +20,186 @@ namespace {
 namespace cl = llvm::cl;
 
 cl::SubCommand inspectCommand("inspect",
-                              "Print a per-layer summary of a model");
+                              "Print a per-layer summary of a model: MACs, "
+                              "parameters, arena placement, peak RAM");
 
 cl::opt<std::string> modelPath(cl::Positional,
                                cl::desc("<MODEL.onnx|MODEL.mnir>"),
                                cl::sub(inspectCommand));
+TargetFlags target(inspectCommand,
+                   "Plan memory and pack weights as `mnc compile --target "
+                   "TRIPLE` does (default: host)");
 cl::opt<bool> listSupportedOps(
     "list-supported-ops",
     cl::desc("List the ONNX ops (domain, type, opsets) mnc imports"),
-    cl::sub(inspectCommand));
+    cl::sub(inspectCommand), cl::cat(outputOptions()));
 cl::opt<bool> printIR("print-ir",
                       cl::desc("Print the imported module as IR text instead "
                                "of the table (constants over 16 elements "
                                "elided)"),
-                      cl::sub(inspectCommand));
+                      cl::sub(inspectCommand), cl::cat(outputOptions()));
+enum class Format { Text, Json };
+cl::opt<Format>
+    format("format", cl::desc("How to print the summary"),
+           cl::init(Format::Text),
+           cl::values(clEnumValN(Format::Text, "text", "a table (default)"),
+                      clEnumValN(Format::Json, "json", "JSON, for scripts")),
+           cl::sub(inspectCommand), cl::cat(outputOptions()));
 
-/// Multiply-accumulates of conv2d and matmul; other ops count none.
-int64_t macsOf(const Function &f, const Op &op) {
-  int64_t out = f.type(op.results[0]).numElements();
-  const TensorType &w =
-      f.type(op.operands.size() > 1 ? op.operands[1] : op.operands[0]);
-  switch (op.kind) {
-  case OpKind::Conv2d:
-    return out * w.shape[1] * w.shape[2] * w.shape[3];
-  case OpKind::MatMul:
-    return out * w.shape[w.rank() - 2];
-  default:
-    return 0;
-  }
-}
+/// One row of the table: an op other than a constant.
+struct Layer {
+  const Op *op;
+  int64_t macs = 0, params = 0;
+  /// Arena offset and bytes of the first result; offset -1 when the result
+  /// is written straight into a caller's output buffer.
+  int64_t offset = -1, bytes = 0;
+  int64_t liveBytes = 0;
+  /// The layer that computes this one as its epilogue, or -1.
+  int fusedInto = -1;
+};
 
-void printTable(const Function &f) {
+struct Summary {
+  std::vector<Layer> layers;
+  int64_t macs = 0, params = 0, scratchBytes = 0, liveBytes = 0,
+          weightBytes = 0;
+};
+
+Summary summarize(const Function &f, const CompileResult &compiled) {
+  const MemoryPlan &plan = compiled.plan;
   std::vector<int> def = f.definingOps();
+  std::vector<int> layerOf(f.ops.size(), -1);
   llvm::DenseSet<ValueId> counted;
-  int64_t totalMacs = 0, totalParams = 0, layers = 0;
-  llvm::outs() << fmt::format("{:>5}  {:<14} {:<28} {:>14} {:>10}\n", "#", "op",
-                              "output", "MACs", "params");
-  for (const Op &op : f.ops) {
+  Summary s;
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const Op &op = f.ops[i];
     if (op.kind == OpKind::Constant)
       continue;
-    int64_t params = 0;
+    Layer l{&op};
     for (ValueId v : op.operands)
       if (def[v] >= 0 && f.ops[def[v]].kind == OpKind::Constant &&
           counted.insert(v).second)
-        params += f.type(v).numElements();
-    int64_t macs = macsOf(f, op);
-    std::string out = toString(f.type(op.results[0]));
-    if (op.results.size() > 1)
-      out += fmt::format(" (+{})", op.results.size() - 1);
-    llvm::outs() << fmt::format("{:>5}  {:<14} {:<28} {:>14} {:>10}\n",
-                                layers++, mnemonic(op.kind).str(), out, macs,
-                                params);
-    totalMacs += macs;
-    totalParams += params;
+        l.params += f.type(v).numElements();
+    l.macs = opMacs(f, op);
+    l.offset = plan.offsets[op.results[0]];
+    l.bytes = f.type(op.results[0]).byteSize();
+    l.liveBytes = plan.liveBytes[i];
+    if (plan.producerOf[i] >= 0)
+      l.fusedInto = layerOf[plan.producerOf[i]];
+    layerOf[i] = static_cast<int>(s.layers.size());
+    s.macs += l.macs;
+    s.params += l.params;
+    s.liveBytes = std::max(s.liveBytes, l.liveBytes);
+    s.layers.push_back(l);
   }
-  llvm::outs() << fmt::format("total: {} ops, {} MACs, {} params\n", layers,
-                              totalMacs, totalParams);
+  s.scratchBytes = plan.size;
+  s.weightBytes = compiled.weightBytes;
+  return s;
+}
+
+std::string signature(const Function &f) {
+  std::string s = "@" + f.name + ":";
+  for (size_t i = 0; i < f.args.size(); ++i)
+    s += fmt::format(" {} {}", f.argNames[i], toString(f.type(f.args[i])));
+  s += " ->";
+  for (size_t i = 0; i < f.results.size(); ++i)
+    s +=
+        fmt::format(" {} {}", f.resultNames[i], toString(f.type(f.results[i])));
+  return s;
+}
+
+void printText(const Function &f, const Summary &s) {
+  auto row = [](const auto &...columns) {
+    return fmt::format("{:>5}  {:<14} {:<34} {:>12} {:>9} {:>10} {:>10} {:>10}",
+                       columns...);
+  };
+  llvm::raw_ostream &os = llvm::outs();
+  os << signature(f) << '\n';
+  os << row("#", "op", "output", "MACs", "params", "offset", "bytes", "live")
+     << '\n';
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    const Layer &l = s.layers[i];
+    std::string out = toString(f.type(l.op->results[0]));
+    if (l.op->results.size() > 1)
+      out += fmt::format(" (+{})", l.op->results.size() - 1);
+    std::string offset =
+        l.offset >= 0 ? std::to_string(l.offset) : std::string("output");
+    os << row(i, mnemonic(l.op->kind).str(), out, l.macs, l.params, offset,
+              l.bytes, l.liveBytes);
+    if (l.fusedInto >= 0)
+      os << fmt::format("  fused into #{}", l.fusedInto);
+    os << '\n';
+  }
+  os << fmt::format("total: {} ops, {} MACs, {} params\n", s.layers.size(),
+                    s.macs, s.params);
+  os << fmt::format("scratch: {} bytes peak (the header's NAME_SCRATCH_SIZE), "
+                    "at most {} bytes live at once\n",
+                    s.scratchBytes, s.liveBytes);
+  os << fmt::format("weights: {} bytes in the object's read-only data\n",
+                    s.weightBytes);
+}
+
+llvm::json::Array tensors(const Function &f, llvm::ArrayRef<std::string> names,
+                          llvm::ArrayRef<ValueId> values) {
+  llvm::json::Array a;
+  for (size_t i = 0; i < values.size(); ++i)
+    a.push_back(llvm::json::Object{{"name", names[i]},
+                                   {"type", toString(f.type(values[i]))}});
+  return a;
+}
+
+void printJson(const Function &f, const Summary &s) {
+  llvm::json::Array layers;
+  for (const Layer &l : s.layers) {
+    llvm::json::Object row{
+        {"op", mnemonic(l.op->kind)},
+        {"output", toString(f.type(l.op->results[0]))},
+        {"results", static_cast<int64_t>(l.op->results.size())},
+        {"macs", l.macs},
+        {"params", l.params},
+        {"offset", l.offset >= 0 ? llvm::json::Value(l.offset) : nullptr},
+        {"bytes", l.bytes},
+        {"live_bytes", l.liveBytes},
+        {"fused_into",
+         l.fusedInto >= 0 ? llvm::json::Value(l.fusedInto) : nullptr}};
+    layers.push_back(std::move(row));
+  }
+  llvm::json::Object top{{"function", f.name},
+                         {"inputs", tensors(f, f.argNames, f.args)},
+                         {"outputs", tensors(f, f.resultNames, f.results)},
+                         {"layers", std::move(layers)},
+                         {"macs", s.macs},
+                         {"params", s.params},
+                         {"scratch_bytes", s.scratchBytes},
+                         {"max_live_bytes", s.liveBytes},
+                         {"weight_bytes", s.weightBytes}};
+  llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(top)))
+               << '\n';
+}
+
+llvm::Error inspectModel() {
+  auto module = loadModel(modelPath);
+  if (!module)
+    return module.takeError();
+  if (printIR) {
+    PrintOptions opts;
+    opts.elideConstantsLargerThan = 16;
+    printModule(*module, llvm::outs(), opts);
+    return llvm::Error::success();
+  }
+  CompileOptions opts;
+  opts.target = target.spec();
+  auto compiled = compileModule(*module, opts, EmitKind::Nothing);
+  if (!compiled)
+    return compiled.takeError();
+  auto f = entryFunction(*module);
+  if (!f)
+    return f.takeError();
+  Summary s = summarize(**f, *compiled);
+  if (format == Format::Json)
+    printJson(**f, s);
+  else
+    printText(**f, s);
+  return llvm::Error::success();
 }
 
 int inspect() {
@@ -82,27 +212,8 @@ int inspect() {
     return reportError(llvm::createStringError(
         llvm::inconvertibleErrorCode(), "no model given; see mnc inspect "
                                         "--help"));
-  auto module = loadModel(modelPath);
-  if (!module)
-    return reportError(module.takeError());
-  if (printIR) {
-    PrintOptions opts;
-    opts.elideConstantsLargerThan = 16;
-    printModule(*module, llvm::outs(), opts);
-    return Success;
-  }
-  for (const Function &f : module->functions) {
-    llvm::outs() << "@" << f.name << ":";
-    for (size_t i = 0; i < f.args.size(); ++i)
-      llvm::outs() << " " << f.argNames[i] << " "
-                   << toString(f.type(f.args[i]));
-    llvm::outs() << " ->";
-    for (size_t i = 0; i < f.results.size(); ++i)
-      llvm::outs() << " " << f.resultNames[i] << " "
-                   << toString(f.type(f.results[i]));
-    llvm::outs() << "\n";
-    printTable(f);
-  }
+  if (auto err = inspectModel())
+    return reportError(std::move(err));
   return Success;
 }
 

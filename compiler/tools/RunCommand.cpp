@@ -28,22 +28,26 @@ cl::list<std::string> inputFlags("input",
                                  cl::desc("Input tensor file (.npy or .pb) "
                                           "for a graph input (repeatable)"),
                                  cl::value_desc("NAME=FILE"),
-                                 cl::sub(runCommand));
+                                 cl::sub(runCommand), cl::cat(inputOptions()));
 cl::opt<std::string> outputDir("output-dir", cl::Required,
                                cl::desc("Folder for the output .npy files "
                                         "(created if missing)"),
-                               cl::value_desc("DIR"), cl::sub(runCommand));
-cl::opt<bool> reference("reference", cl::desc("Run the reference interpreter"),
-                        cl::sub(runCommand));
+                               cl::value_desc("DIR"), cl::sub(runCommand),
+                               cl::cat(outputOptions()));
+cl::opt<bool> reference("reference",
+                        cl::desc("Run the reference interpreter instead of "
+                                 "compiled code"),
+                        cl::sub(runCommand), cl::cat(targetOptions()));
 cl::opt<std::string>
     targetTriple("target",
                  cl::desc("Compile for this triple (default: host); besides "
                           "the host, aarch64-linux-gnu runs: linked by "
                           "aarch64-linux-gnu-gcc -static, run by qemu-aarch64"),
-                 cl::value_desc("TRIPLE"), cl::sub(runCommand));
-cl::opt<std::string> targetCpu("mcpu",
-                               cl::desc("Target CPU, e.g. cortex-a76"),
-                               cl::value_desc("CPU"), cl::sub(runCommand));
+                 cl::value_desc("TRIPLE"), cl::sub(runCommand),
+                 cl::cat(targetOptions()));
+cl::opt<std::string> targetCpu("mcpu", cl::desc("Target CPU, e.g. cortex-a76"),
+                               cl::value_desc("CPU"), cl::sub(runCommand),
+                               cl::cat(targetOptions()));
 
 llvm::Error fail(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -113,9 +117,9 @@ int run() {
   auto inputs = readInputs(*f);
   if (!inputs)
     return reportError(inputs.takeError());
-  auto outputs =
-      reference ? interpret(*f, *inputs)
-                : runCompiled(*module, *inputs, CompileOptions{target});
+  auto outputs = reference
+                     ? interpret(*f, *inputs)
+                     : runCompiled(*module, *inputs, CompileOptions{target});
   if (!outputs) {
     // The inputs were checked against the model above, so only an op or
     // type the backend does not support is the model's doing.

@@ -13,7 +13,8 @@ static constexpr const char *overview =
     "[--target TRIPLE] [--mcpu CPU] [--mattr +a,-b] [--emit obj|asm|llvm|ir]\n"
     "  mnc run MODEL.onnx --input NAME=FILE.npy... --output-dir DIR "
     "[--reference | --target TRIPLE [--mcpu CPU]]\n"
-    "  mnc inspect MODEL.onnx [--input-shape NAME=DIMS]\n\n"
+    "  mnc inspect MODEL.onnx [--target TRIPLE] [--mcpu CPU] [--format "
+    "text|json]\n\n"
     "Exit codes: 0 success; 1 bad flags, unreadable or malformed input; "
     "2 the model uses ops, attributes or types mnc does not support (all "
     "are listed); 3 internal error.\n";
@@ -23,6 +24,7 @@ int main(int argc, char **argv) {
   llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "mnc version " << MNC_VERSION << '\n';
   });
+  mnc::tool::hideLLVMOptions();
   if (!llvm::cl::ParseCommandLineOptions(argc, argv, overview, &llvm::errs()))
     return mnc::tool::InputError;
   if (auto run = mnc::tool::selectedCommand())

@@ -1,0 +1,24 @@
+"""For each help text: under 40 lines, no option LLVM registers for itself
+(recognized by the prefixes of its internal flags), and a description on
+every option line. Prints "ok" or the problems per file."""
+import re
+import sys
+
+LLVM_PREFIXES = ("--aarch64-", "--amdgpu-", "--arm-", "--x86-", "--polly",
+                 "--print-after-all", "--time-passes", "--stats", "--debug",
+                 "--enable-", "--disable-", "--mir-", "--regalloc")
+
+for path in sys.argv[1:]:
+    lines = open(path).read().splitlines()
+    problems = []
+    if len(lines) >= 40:
+        problems.append(f"{len(lines)} lines")
+    for line in lines:
+        m = re.match(r"  (-{1,2}[\w-]+)", line)
+        if not m:
+            continue
+        if m.group(1).startswith(LLVM_PREFIXES):
+            problems.append(f"LLVM option {m.group(1)}")
+        if not re.search(r" - \S", line):
+            problems.append(f"no description: {line.strip()}")
+    print("ok" if not problems else f"{path}: " + "; ".join(problems))
