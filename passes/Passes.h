@@ -18,6 +18,12 @@ llvm::Error deadCodeElimination(Module &m);
 /// Assumes a verified module.
 llvm::Error foldConstants(Module &m);
 
+/// Rewrites quantize(conv2d(dequantize(x), dequantize(w), dequantize(b)))
+/// (with an optional relu or clip the output saturation absorbs) into a
+/// quantized conv2d on x, w and b, the form QOperator models import to.
+/// Assumes a verified module; patterns that do not match stay as they are.
+llvm::Error foldQdq(Module &m);
+
 /// A registered pass.
 struct PassInfo {
   llvm::StringRef flag;

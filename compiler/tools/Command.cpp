@@ -142,4 +142,14 @@ llvm::Expected<Module> loadModel(llvm::StringRef path) {
   return m;
 }
 
+llvm::Expected<Module> loadPipelined(llvm::StringRef path,
+                                     const PipelineOptions &opts) {
+  auto m = loadModel(path);
+  if (!m)
+    return m.takeError();
+  if (auto err = runPipeline(*m, opts))
+    return err;
+  return m;
+}
+
 } // namespace mnc::tool

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backends/Target.h"
+#include "compiler/Pipeline.h"
 #include "ir/IR.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -55,5 +56,9 @@ int reportError(llvm::Error err);
 /// Loads an ONNX model (imported with the --input-shape flags) or a textual
 /// IR module (`.mnir`, parsed and verified).
 llvm::Expected<Module> loadModel(llvm::StringRef path);
+
+/// loadModel, then the pass pipeline: the module the backend lowers.
+llvm::Expected<Module> loadPipelined(llvm::StringRef path,
+                                     const PipelineOptions &opts = {});
 
 } // namespace mnc::tool

@@ -47,8 +47,19 @@ cl::opt<Emit>
              cl::values(clEnumValN(Emit::Obj, "obj", "object file (default)"),
                         clEnumValN(Emit::Asm, "asm", "target assembly"),
                         clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR"),
-                        clEnumValN(Emit::IR, "ir", "mnc IR text after import")),
+                        clEnumValN(Emit::IR, "ir",
+                                   "mnc IR text after the pass pipeline")),
              cl::sub(compileCommand), cl::cat(outputOptions()));
+cl::opt<bool> printAfterAll("print-after-all",
+                            cl::desc("Print the IR to stderr after every "
+                                     "pass of the pipeline"),
+                            cl::sub(compileCommand), cl::cat(outputOptions()));
+cl::list<std::string>
+    printAfter("print-after",
+               cl::desc("Print the IR to stderr after this pass "
+                        "(repeatable)"),
+               cl::value_desc("PASS"), cl::sub(compileCommand),
+               cl::cat(outputOptions()));
 
 llvm::Error fail(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -75,7 +86,10 @@ llvm::Error writeFile(llvm::StringRef path, llvm::StringRef bytes) {
 }
 
 llvm::Error compile() {
-  auto module = loadModel(modelPath);
+  PipelineOptions pipeline;
+  pipeline.printAfterAll = printAfterAll;
+  pipeline.printAfter.assign(printAfter.begin(), printAfter.end());
+  auto module = loadPipelined(modelPath, pipeline);
   if (!module)
     return module.takeError();
   if (emitKind == Emit::IR)

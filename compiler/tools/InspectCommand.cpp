@@ -177,7 +177,7 @@ void printJson(const Function &f, const Summary &s) {
 }
 
 llvm::Error inspectModel() {
-  auto module = loadModel(modelPath);
+  auto module = loadPipelined(modelPath);
   if (!module)
     return module.takeError();
   if (printIR) {

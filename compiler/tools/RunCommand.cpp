@@ -1,6 +1,7 @@
 // `mnc run`: runs a model on tensors from files and writes each output as
 // DIR/<output name>.npy. With --reference the IR interpreter computes the
-// outputs; without it, the model is compiled (for the host or --target),
+// outputs from the module after the pass pipeline (--reference=imported:
+// as imported); without it, the model is compiled (for the host or --target),
 // linked with a generated driver by `cc` (AArch64 Linux: by
 // `aarch64-linux-gnu-gcc -static`, run under `qemu-aarch64`) and run.
 #include "backends/Compile.h"
@@ -34,10 +35,20 @@ cl::opt<std::string> outputDir("output-dir", cl::Required,
                                         "(created if missing)"),
                                cl::value_desc("DIR"), cl::sub(runCommand),
                                cl::cat(outputOptions()));
-cl::opt<bool> reference("reference",
-                        cl::desc("Run the reference interpreter instead of "
-                                 "compiled code"),
-                        cl::sub(runCommand), cl::cat(targetOptions()));
+/// What computes the outputs: compiled code, or the reference interpreter
+/// on the module after the pipeline or as imported.
+enum class Engine { Compiled, Reference, ReferenceImported };
+cl::opt<Engine> engine(
+    "reference", cl::desc("Run the reference interpreter instead of compiled "
+                          "code"),
+    cl::ValueOptional, cl::init(Engine::Compiled),
+    cl::values(clEnumValN(Engine::Reference, "",
+                          "on the module after the pass pipeline (the "
+                          "integer form of QDQ models)"),
+               clEnumValN(Engine::ReferenceImported, "imported",
+                          "on the module as imported (QDQ as dequantize, "
+                          "f32 op, quantize)")),
+    cl::sub(runCommand), cl::cat(targetOptions()));
 cl::opt<std::string>
     targetTriple("target",
                  cl::desc("Compile for this triple (default: host); besides "
@@ -102,13 +113,15 @@ llvm::Expected<std::vector<Tensor>> readInputs(const Function &f) {
 
 int run() {
   TargetSpec target{targetTriple, targetCpu, ""};
+  bool reference = engine != Engine::Compiled;
   if (reference && (!target.triple.empty() || !target.cpu.empty()))
     return reportError(fail("--target and --mcpu choose what to compile; "
                             "they do not apply to --reference"));
   if (!reference)
     if (auto err = checkRunTarget(target))
       return reportError(std::move(err));
-  auto module = loadModel(modelPath);
+  auto module = engine == Engine::ReferenceImported ? loadModel(modelPath)
+                                                    : loadPipelined(modelPath);
   if (!module)
     return reportError(module.takeError());
   Function *f = module->lookup("main");

@@ -1,0 +1,57 @@
+// The pipeline, top to bottom. Semantic rewrites come first: fold-qdq turns
+// QDQ convolutions into the quantized ops QOperator models import to, then
+// dead-code elimination drops what the rewrites left unused.
+#include "compiler/Pipeline.h"
+#include "ir/Errors.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <fmt/format.h>
+
+namespace mnc {
+
+llvm::ArrayRef<const PassInfo *> pipelinePasses() {
+  static const std::vector<const PassInfo *> passes = {
+      lookupPass("fold-qdq"),
+      lookupPass("dead-code-elimination"),
+  };
+  return passes;
+}
+
+static llvm::Error checkPrintAfter(const PipelineOptions &opts) {
+  std::vector<llvm::StringRef> names;
+  for (const PassInfo *pass : pipelinePasses())
+    names.push_back(pass->flag);
+  for (const std::string &name : opts.printAfter)
+    if (!llvm::is_contained(names, name))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          fmt::format("--print-after={}: no such pass in the pipeline; its "
+                      "passes are: {}",
+                      name, llvm::join(names, ", ")));
+  return llvm::Error::success();
+}
+
+llvm::Error runPipeline(Module &m, const PipelineOptions &opts) {
+  if (auto err = checkPrintAfter(opts))
+    return err;
+  for (const PassInfo *pass : pipelinePasses()) {
+    if (auto err = pass->run(m))
+      return err;
+    if (auto err = verifyModule(m))
+      return llvm::make_error<InternalError>(
+          fmt::format("the IR after pass {} does not verify: {}",
+                      pass->flag.str(), llvm::toString(std::move(err))));
+    if (opts.printAfterAll || llvm::is_contained(opts.printAfter, pass->flag)) {
+      *opts.printTo << "// IR after " << pass->flag << "\n";
+      PrintOptions print;
+      print.elideConstantsLargerThan = 16;
+      printModule(m, *opts.printTo, print);
+    }
+  }
+  return llvm::Error::success();
+}
+
+} // namespace mnc
