@@ -34,9 +34,9 @@ cl::opt<bool> listSupportedOps(
     cl::desc("List the ONNX ops (domain, type, opsets) mnc imports"),
     cl::sub(inspectCommand), cl::cat(outputOptions()));
 cl::opt<bool> printIR("print-ir",
-                      cl::desc("Print the imported module as IR text instead "
-                               "of the table (constants over 16 elements "
-                               "elided)"),
+                      cl::desc("Print the module as imported, before the pass "
+                               "pipeline, as IR text instead of the table "
+                               "(constants over 16 elements elided)"),
                       cl::sub(inspectCommand), cl::cat(outputOptions()));
 enum class Format { Text, Json };
 cl::opt<Format>
@@ -177,7 +177,7 @@ void printJson(const Function &f, const Summary &s) {
 }
 
 llvm::Error inspectModel() {
-  auto module = loadPipelined(modelPath);
+  auto module = printIR ? loadModel(modelPath) : loadPipelined(modelPath);
   if (!module)
     return module.takeError();
   if (printIR) {

@@ -39,8 +39,9 @@ cl::opt<std::string> outputDir("output-dir", cl::Required,
 /// on the module after the pipeline or as imported.
 enum class Engine { Compiled, Reference, ReferenceImported };
 cl::opt<Engine> engine(
-    "reference", cl::desc("Run the reference interpreter instead of compiled "
-                          "code"),
+    "reference",
+    cl::desc("Run the reference interpreter instead of compiled "
+             "code"),
     cl::ValueOptional, cl::init(Engine::Compiled),
     cl::values(clEnumValN(Engine::Reference, "",
                           "on the module after the pass pipeline (the "
