@@ -60,6 +60,20 @@ RequantTables requantTables(Lowering &l, const Op &op);
 /// not_intrinsic.
 llvm::Intrinsic::ID pairwiseMultiplyAdd(const Lowering &l);
 
+/// Zero-point-shifted quantized weights w - zw as the int8 kernels store
+/// them: one byte each when every value fits in i8 (symmetric int8
+/// weights), else two. Never wider, so int8 weights stay int8 in flash;
+/// kernels widen them in registers.
+struct NarrowWeights {
+  llvm::Value *data;
+  llvm::IntegerType *elem; ///< i8 or i16.
+};
+NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values);
+/// Weight `index` sign-extended to i16, or with count 2 the two weights
+/// from `index` as <2 x i16>.
+llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,
+                         llvm::Value *index, unsigned count = 1);
+
 /// The first `valid` lanes of a target vector, or null if all lanes are.
 llvm::Value *laneMask(Lowering &l, int64_t valid);
 /// Lowering::requantize on vectors: i32 accumulators, splat f32 multiplier

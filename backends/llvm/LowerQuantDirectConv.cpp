@@ -34,7 +34,7 @@ std::optional<QDirect> quantDirectShape(const Function &f, const Op &op) {
 class QuantDirectEmitter {
 public:
   QuantDirectEmitter(Lowering &l, const Op &op, const QDirect &d,
-                     const RequantTables &tables, llvm::Value *weights,
+                     const RequantTables &tables, NarrowWeights weights,
                      llvm::Value *offsets)
       : l(l), b(l.b), op(op), d(d), tables(tables), weights(weights),
         offsets(offsets),
@@ -55,8 +55,8 @@ private:
   const Op &op;
   const QDirect &d;
   const RequantTables &tables;
-  llvm::Value *weights; ///< w' as i16, [M, taps].
-  llvm::Value *offsets; ///< -uz * sum(w'[m]) as i32, [M].
+  NarrowWeights weights; ///< w' as i8 or i16, [M, taps].
+  llvm::Value *offsets;  ///< -uz * sum(w'[m]) as i32, [M].
   llvm::FixedVectorType *vecTy;
 };
 
@@ -138,14 +138,11 @@ void QuantDirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
               llvm::Value *wv = b.CreateSExt(
                   b.CreateVectorSplat(
                       l.lanes,
-                      b.CreateAlignedLoad(
-                          b.getInt16Ty(),
-                          b.CreateInBoundsGEP(
-                              b.getInt16Ty(), weights,
-                              b.CreateAdd(b.CreateMul(b.CreateAdd(m0, l.idx(r)),
-                                                      l.idx(taps)),
-                                          l.idx(tap))),
-                          llvm::Align(2))),
+                      loadWeights(
+                          l, weights,
+                          b.CreateAdd(b.CreateMul(b.CreateAdd(m0, l.idx(r)),
+                                                  l.idx(taps)),
+                                      l.idx(tap)))),
                   vecTy);
               acc[r] = b.CreateAdd(acc[r], multiply(in, wv));
             }
@@ -225,21 +222,21 @@ bool lowerQuantDirectConv(Lowering &l, const Op &op) {
   int64_t taps = d->cg * d->kh * d->kw;
   const TensorType &xt = l.f.type(op.operands[0]);
   int32_t uz = xt.quant->zeroPoint(0) + (xt.elem == ElemKind::U8 ? 0 : 128);
-  std::vector<int16_t> weights(d->m * taps);
+  std::vector<int32_t> weights(d->m * taps);
   std::vector<int32_t> offsets(d->m);
   for (int64_t m = 0; m < d->m; ++m) {
     int32_t sum = 0;
     for (int64_t t = 0; t < taps; ++t) {
       int32_t wv = int32_t(w->getAsInt(m * taps + t)) - wt.quant->zeroPoint(m);
-      weights[m * taps + t] = int16_t(wv);
+      weights[m * taps + t] = wv;
       sum += wv;
     }
     offsets[m] = -uz * sum;
   }
   RequantTables tables = requantTables(l, op);
-  llvm::Value *table = l.constantData(llvm::ArrayRef<uint8_t>(
-      reinterpret_cast<const uint8_t *>(weights.data()), weights.size() * 2));
-  QuantDirectEmitter(l, op, *d, tables, table, l.constantI32(offsets)).emit();
+  QuantDirectEmitter(l, op, *d, tables, narrowWeights(l, weights),
+                     l.constantI32(offsets))
+      .emit();
   return true;
 }
 

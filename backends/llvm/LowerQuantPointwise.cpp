@@ -27,6 +27,32 @@ llvm::Value *laneMask(Lowering &l, int64_t valid) {
   return llvm::ConstantVector::get(bits);
 }
 
+NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values) {
+  bool bytes =
+      llvm::all_of(values, [](int32_t v) { return llvm::isInt<8>(v); });
+  std::vector<uint8_t> data;
+  for (int32_t v : values) {
+    auto u = static_cast<uint16_t>(static_cast<int16_t>(v));
+    data.push_back(static_cast<uint8_t>(u));
+    if (!bytes)
+      data.push_back(static_cast<uint8_t>(u >> 8));
+  }
+  return {l.constantData(data), bytes ? l.b.getInt8Ty() : l.b.getInt16Ty()};
+}
+
+llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,
+                         llvm::Value *index, unsigned count) {
+  llvm::IRBuilder<> &b = l.b;
+  llvm::Value *at = b.CreateInBoundsGEP(w.elem, w.data, index);
+  if (count == 1)
+    return b.CreateSExt(b.CreateAlignedLoad(w.elem, at, llvm::Align(1)),
+                        b.getInt16Ty());
+  return b.CreateSExt(
+      b.CreateAlignedLoad(llvm::FixedVectorType::get(w.elem, count), at,
+                          llvm::Align(1)),
+      llvm::FixedVectorType::get(b.getInt16Ty(), count));
+}
+
 llvm::Value *requantizeVector(Lowering &l, llvm::Value *acc,
                               llvm::Value *multiplier, llvm::Value *zeroPoint,
                               ElemKind kind) {
@@ -68,7 +94,7 @@ struct QGemm {
 class QuantPointwiseEmitter {
 public:
   QuantPointwiseEmitter(Lowering &l, const Op &op, const QGemm &g,
-                        const RequantTables &tables, llvm::Value *packed,
+                        const RequantTables &tables, NarrowWeights packed,
                         llvm::Value *offsets)
       : l(l), b(l.b), op(op), g(g), tables(tables), packed(packed),
         offsets(offsets),
@@ -88,7 +114,8 @@ private:
   const Op &op;
   const QGemm &g;
   const RequantTables &tables;
-  llvm::Value *packed, *offsets;
+  NarrowWeights packed;
+  llvm::Value *offsets;
   llvm::FixedVectorType *accTy, *xTy;
 };
 
@@ -146,9 +173,14 @@ void QuantPointwiseEmitter::tile(llvm::Value *image, llvm::Value *m0,
     }
     llvm::Value *wRow = b.CreateAdd(wBlock, b.CreateMul(s, l.idx(rows)));
     for (int64_t r = 0; r < rows; ++r) {
-      llvm::Value *w =
-          b.CreateVectorSplat(l.lanes, l.loadAt(packed, ElemKind::I32,
-                                                b.CreateAdd(wRow, l.idx(r))));
+      // One weight widened to i32, or a pair of i16 in one i32 lane.
+      llvm::Value *word =
+          b.CreateMul(b.CreateAdd(wRow, l.idx(r)), l.idx(g.pairs ? 2 : 1));
+      llvm::Value *scalar =
+          g.pairs
+              ? b.CreateBitCast(loadWeights(l, packed, word, 2), b.getInt32Ty())
+              : b.CreateSExt(loadWeights(l, packed, word), b.getInt32Ty());
+      llvm::Value *w = b.CreateVectorSplat(l.lanes, scalar);
       if (g.pairs)
         w = b.CreateBitCast(w, xv[0]->getType());
       for (int64_t v = 0; v < vectors; ++v) {
@@ -246,9 +278,9 @@ bool lowerQuantPointwiseConv(Lowering &l, const Op &op) {
           xt.shape[1], xt.shape[2] * xt.shape[3],
           rows,        vectors,
           pairs,       int64_t(llvm::divideCeil(xt.shape[1], k))};
-  // packed[m0*steps + s*rows + r]: w'[m0 + r, s] as i32, or with pairs the
-  // i16 pair (w'[m0 + r, 2s], w'[m0 + r, 2s + 1]) in one i32.
-  std::vector<int32_t> packed(g.m * g.steps);
+  // packed[k*(m0*steps + s*rows + r) + j]: w'[m0 + r, k*s + j], the weights
+  // of one reduction step (one channel, or with pairs two) side by side.
+  std::vector<int32_t> packed(g.m * g.steps * k);
   std::vector<int32_t> offsets(g.m);
   int32_t zx = xt.quant->zeroPoint(0);
   for (int64_t m0 = 0; m0 < g.m; m0 += rows) {
@@ -258,17 +290,14 @@ bool lowerQuantPointwiseConv(Lowering &l, const Op &op) {
       int32_t zw = wt.quant->zeroPoint(m), sum = 0;
       for (int64_t c = 0; c < g.c; ++c) {
         int32_t w = int32_t(weights->getAsInt(m * g.c + c)) - zw;
-        int32_t &word = packed[m0 * g.steps + (c / k) * height + r];
-        word = k == 1 ? w
-                      : int32_t(uint32_t(word) | uint32_t(uint16_t(w))
-                                                     << (16 * (c % 2)));
+        packed[k * (m0 * g.steps + (c / k) * height + r) + c % k] = w;
         sum += w;
       }
       offsets[m] = -zx * sum;
     }
   }
   RequantTables tables = requantTables(l, op);
-  QuantPointwiseEmitter(l, op, g, tables, l.constantI32(packed),
+  QuantPointwiseEmitter(l, op, g, tables, narrowWeights(l, packed),
                         l.constantI32(offsets))
       .emit();
   return true;
