@@ -38,8 +38,13 @@ cl::opt<bool> reference("reference", cl::desc("Run the reference interpreter"),
 cl::opt<std::string>
     targetTriple("target",
                  cl::desc("Compile for this triple (default: host); besides "
-                          "the host, aarch64-linux-gnu runs: linked by "
-                          "aarch64-linux-gnu-gcc -static, run by qemu-aarch64"),
+                          "the host, aarch64-linux-gnu runs (linked by "
+                          "aarch64-linux-gnu-gcc -static, run by qemu-aarch64) "
+                          "and so do thumbv7em-none-eabihf with --mcpu "
+                          "cortex-m4|cortex-m7 and thumbv8.1m.main-none-eabihf "
+                          "with --mcpu cortex-m55 (semihosted firmware linked "
+                          "by arm-none-eabi-gcc, run by qemu-system-arm on "
+                          "mps2-an386, mps2-an500 or mps3-an547)"),
                  cl::value_desc("TRIPLE"), cl::sub(runCommand));
 cl::opt<std::string> targetCpu("mcpu",
                                cl::desc("Target CPU, e.g. cortex-a76"),
