@@ -41,15 +41,18 @@ llvm::Expected<CompileResult> compileModule(const Module &m,
                                             const CompileOptions &opts,
                                             EmitKind emit = EmitKind::Object);
 
-/// An error unless runCompiled can run code for `target`: the host, or
-/// aarch64-linux-gnu through a cross C compiler and qemu-aarch64.
+/// An error unless runCompiled can run code for `target`: the host,
+/// aarch64-linux-gnu through a cross C compiler and qemu-aarch64, or a
+/// Cortex-M triple whose --mcpu (cortex-m4, -m7, -m55) has a qemu board.
 llvm::Error checkRunTarget(const TargetSpec &target);
 
 /// Compiles `m` for `opts.target`, links it with a generated C driver using
-/// the C compiler on PATH (`cc`, or `aarch64-linux-gnu-gcc -static` whose
-/// program runs under `qemu-aarch64`), runs it on `inputs` and returns the
-/// outputs. The driver also checks that nothing outside the scratch arena
-/// and the outputs was written (guard bytes around both).
+/// the C compiler on PATH (`cc`; `aarch64-linux-gnu-gcc -static` whose
+/// program runs under `qemu-aarch64`; or `arm-none-eabi-gcc` linking
+/// semihosted firmware that runs under `qemu-system-arm`), runs it on
+/// `inputs` and returns the outputs. The driver also checks that nothing
+/// outside the scratch arena and the outputs was written (guard bytes
+/// around both).
 llvm::Expected<std::vector<Tensor>>
 runCompiled(const Module &m, llvm::ArrayRef<Tensor> inputs,
             const CompileOptions &opts = {});

@@ -1,12 +1,15 @@
 // runCompiled: the test harness. It writes the object, header, inputs and a
 // generated C driver to a temporary directory, links them with `cc` (or a
-// cross toolchain plus emulator for AArch64 Linux) and runs the program,
-// which surrounds every buffer it hands to the model with guard bytes and
-// fails if any of them changed.
+// cross toolchain plus emulator: AArch64 Linux under qemu-aarch64, Cortex-M
+// firmware under qemu-system-arm) and runs the program, which surrounds
+// every buffer it hands to the model with guard bytes and fails if any of
+// them changed.
 #include "backends/Compile.h"
 #include "ir/Errors.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -35,18 +38,38 @@ llvm::Error writeFile(llvm::StringRef path, llvm::StringRef bytes) {
   return llvm::Error::success();
 }
 
-/// The driver: argv = inputs..., outputs...; exit 3 if a guard changed.
-std::string driverSource(const Function &f, llvm::StringRef name) {
+/// `text` as a C string literal; octal escapes cannot run into the next
+/// character the way \x escapes do.
+std::string cString(llvm::StringRef text) {
+  std::string s = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\')
+      s += {'\\', char(c)};
+    else if (llvm::isPrint(c))
+      s += char(c);
+    else
+      s += fmt::format("\\{:03o}", c);
+  }
+  return s + "\"";
+}
+
+/// The driver reads the inputs from and writes the outputs to `paths`
+/// (inputs first), compiled in because firmware has no command line; exit 3
+/// if a guard changed. Through newlib's semihosting, firmware opens the same
+/// host files. Buffers are aligned by hand: newlib has no posix_memalign
+/// behind its aligned_alloc.
+std::string driverSource(const Function &f, llvm::StringRef name,
+                         llvm::ArrayRef<std::string> paths) {
   std::string s = fmt::format(R"(#include "model.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #define GUARD 64
 static unsigned char *guarded(size_t n) {{
-  size_t total = (n + 2 * GUARD + 63) / 64 * 64;
-  unsigned char *p = (unsigned char *)aligned_alloc(64, total);
+  unsigned char *p = (unsigned char *)malloc(n + 2 * GUARD + 63);
   if (!p) exit(2);
-  memset(p, 0xA5, total);
+  p += (64 - (uintptr_t)p % 64) % 64;
+  memset(p, 0xA5, n + 2 * GUARD);
   return p + GUARD;
 }}
 static int intact(const unsigned char *p, size_t n) {{
@@ -61,22 +84,20 @@ static void load(const char *path, unsigned char *p, size_t n) {{
 }}
 static void save(const char *path, const unsigned char *p, size_t n) {{
   FILE *f = fopen(path, "wb");
-  if (!f || fwrite(p, 1, n, f) != n) exit(5);
-  fclose(f);
+  if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) exit(5);
 }}
-int main(int argc, char **argv) {{
+int main(void) {{
   const void *inputs[{0}_NUM_INPUTS + 1];
   void *outputs[{0}_NUM_OUTPUTS + 1];
   unsigned char *scratch = guarded({0}_SCRATCH_SIZE);
   int ok = 1;
-  if (argc != 1 + {0}_NUM_INPUTS + {0}_NUM_OUTPUTS) return 6;
 )",
                               name.upper());
   for (size_t i = 0; i < f.args.size(); ++i)
     s += fmt::format("  unsigned char *in{1} = guarded({0}_INPUT{1}_BYTES);\n"
-                     "  load(argv[{2}], in{1}, {0}_INPUT{1}_BYTES);\n"
+                     "  load({2}, in{1}, {0}_INPUT{1}_BYTES);\n"
                      "  inputs[{1}] = in{1};\n",
-                     name.upper(), i, 1 + i);
+                     name.upper(), i, cString(paths[i]));
   for (size_t i = 0; i < f.results.size(); ++i)
     s += fmt::format("  unsigned char *out{1} = guarded({0}_OUTPUT{1}_BYTES);\n"
                      "  outputs[{1}] = out{1};\n",
@@ -89,8 +110,8 @@ int main(int argc, char **argv) {{
                      name.upper(), i);
   for (size_t i = 0; i < f.results.size(); ++i)
     s += fmt::format("  ok &= intact(out{1}, {0}_OUTPUT{1}_BYTES);\n"
-                     "  save(argv[{2}], out{1}, {0}_OUTPUT{1}_BYTES);\n",
-                     name.upper(), i, 1 + f.args.size() + i);
+                     "  save({2}, out{1}, {0}_OUTPUT{1}_BYTES);\n",
+                     name.upper(), i, cString(paths[f.args.size() + i]));
   s += "  return ok ? 0 : 3;\n}\n";
   return s;
 }
@@ -113,12 +134,60 @@ llvm::Error runProgram(llvm::StringRef program,
                           text ? "\n" + (*text)->getBuffer().str() : ""));
 }
 
+/// A contiguous RAM region of a board.
+struct Region {
+  uint64_t origin, size;
+};
+
+/// A board qemu-system-arm emulates with one Cortex-M CPU. Code goes to the
+/// 512 KiB at 0x0 that all of them have; `regions` are the RAMs beyond it
+/// that weights and data may use (memory maps: firmware.ld's comment).
+struct Board {
+  llvm::StringRef cpu;
+  llvm::StringRef arch; ///< The triple's architecture, e.g. thumbv7em.
+  llvm::StringRef machine;
+  llvm::StringRef fpu; ///< arm-none-eabi-gcc's -mfpu (empty: the CPU's).
+  std::vector<Region> regions;
+};
+
+const Board boards[] = {
+    {"cortex-m4",
+     "thumbv7em",
+     "mps2-an386",
+     "fpv4-sp-d16",
+     {{0x80000, 0x380000}, {0x20000000, 4 << 20}, {0x21000000, 16 << 20}}},
+    {"cortex-m7",
+     "thumbv7em",
+     "mps2-an500",
+     "fpv5-d16",
+     {{0x80000, 0x380000}, {0x20000000, 4 << 20}, {0x60000000, 16 << 20}}},
+    {"cortex-m55",
+     "thumbv8.1m.main",
+     "mps3-an547",
+     "",
+     {{0x60000000, 256 << 20}, {0x70000000, 256 << 20}}},
+};
+
+/// The startup code and linker script in backends/cortex-m/, embedded at
+/// build time so that an installed mnc can link firmware.
+struct EmbeddedFile {
+  const char *name;
+  const char *text;
+};
+const EmbeddedFile firmwareFiles[] = {
+#include "backends/CortexMFirmware.inc"
+};
+
 /// How to link and start a program for one target: `linker` is a C compiler
-/// driver, `emulator` (if set) runs the program on a foreign host.
+/// driver, `emulator` (if set) runs the program on a foreign host, given
+/// after `emulatorFlags`. Firmware for a `board` is linked with the
+/// embedded startup code and linker script.
 struct Toolchain {
   std::string linker;
   std::vector<std::string> linkFlags;
   std::string emulator;
+  std::vector<std::string> emulatorFlags;
+  const Board *board = nullptr;
 };
 
 bool isHost(const TargetSpec &target) {
@@ -129,19 +198,61 @@ bool isHost(const TargetSpec &target) {
   return want.getArch() == host.getArch() && want.getOS() == host.getOS();
 }
 
+/// Bare-metal firmware with newlib's semihosting (file I/O and the exit
+/// status go to the host) for the board of `target.cpu`.
+llvm::Expected<Toolchain> firmwareToolchain(const llvm::Triple &triple,
+                                            const TargetSpec &target) {
+  std::vector<llvm::StringRef> cpus, machines;
+  for (const Board &board : boards) {
+    if (board.arch != triple.getArchName())
+      continue;
+    if (board.cpu != target.cpu) {
+      cpus.push_back(board.cpu);
+      machines.push_back(board.machine);
+      continue;
+    }
+    Toolchain t{"arm-none-eabi-gcc",
+                {"-mcpu=" + board.cpu.str(), "-mthumb", "-mfloat-abi=hard",
+                 "--specs=rdimon.specs", "-nostartfiles"},
+                "qemu-system-arm",
+                {"-M", board.machine.str(), "-display", "none", "-monitor",
+                 "none", "-serial", "null", "-semihosting-config",
+                 "enable=on,target=native", "-kernel"},
+                &board};
+    if (!board.fpu.empty())
+      t.linkFlags.push_back("-mfpu=" + board.fpu.str());
+    return t;
+  }
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      fmt::format("running code compiled for '{}' needs --mcpu {} "
+                  "(qemu-system-arm boards {}){}",
+                  target.triple, fmt::join(cpus, " or "),
+                  fmt::join(machines, ", "),
+                  target.cpu.empty() ? "" : ", not '" + target.cpu + "'"));
+}
+
 /// Static linking keeps the emulator from needing a target sysroot.
 llvm::Expected<Toolchain> toolchainFor(const TargetSpec &target) {
   if (isHost(target))
-    return Toolchain{"cc", {}, ""};
+    return Toolchain{"cc", {}, "", {}, nullptr};
   llvm::Triple want(llvm::Triple::normalize(target.triple));
   if (want.getArch() == llvm::Triple::aarch64 && want.isOSLinux())
-    return Toolchain{"aarch64-linux-gnu-gcc", {"-static"}, "qemu-aarch64"};
+    return Toolchain{
+        "aarch64-linux-gnu-gcc", {"-static"}, "qemu-aarch64", {}, nullptr};
+  if (want.isThumb() && want.getOS() == llvm::Triple::UnknownOS &&
+      want.getEnvironment() == llvm::Triple::EABIHF &&
+      llvm::any_of(
+          boards, [&](const Board &b) { return b.arch == want.getArchName(); }))
+    return firmwareToolchain(want, target);
   return llvm::createStringError(
       llvm::inconvertibleErrorCode(),
       fmt::format("cannot run code compiled for '{}': running supports the "
-                  "host ({}) and aarch64-linux-gnu (via aarch64-linux-gnu-gcc "
-                  "-static and qemu-aarch64); use `mnc compile` for other "
-                  "targets",
+                  "host ({}), aarch64-linux-gnu (via aarch64-linux-gnu-gcc "
+                  "-static and qemu-aarch64), and thumbv7em-none-eabihf and "
+                  "thumbv8.1m.main-none-eabihf (Cortex-M firmware via "
+                  "arm-none-eabi-gcc and qemu-system-arm); use `mnc compile` "
+                  "for other targets",
                   target.triple, llvm::sys::getDefaultTargetTriple()));
 }
 
@@ -149,8 +260,86 @@ llvm::Expected<std::string> findTool(llvm::StringRef name,
                                      llvm::StringRef purpose) {
   auto path = llvm::sys::findProgramByName(name);
   if (!path)
-    return fail(fmt::format("no '{}' on PATH to {}", name.str(), purpose.str()));
+    return fail(
+        fmt::format("no '{}' on PATH to {}", name.str(), purpose.str()));
   return *path;
+}
+
+/// The bytes the firmware's heap and stack need: every buffer the driver
+/// allocates with its guards, plus 256 KiB for the stack, newlib's buffers
+/// and .data/.bss (generous: MobileNets use a few KiB of stack).
+uint64_t firmwareDataBytes(const Function &f, int64_t scratchSize) {
+  auto guarded = [](int64_t n) { return uint64_t(n) + 3 * 64; };
+  uint64_t bytes = guarded(scratchSize) + (256 << 10);
+  for (ValueId v : f.args)
+    bytes += guarded(f.type(v).byteSize());
+  for (ValueId v : f.results)
+    bytes += guarded(f.type(v).byteSize());
+  return bytes;
+}
+
+/// --defsym flags placing the weights (at most `objectBytes`: the object
+/// holds them, plus 64 KiB of the driver's and newlib's read-only data) and
+/// the data into two distinct regions of the board: the first pair that
+/// holds both, the board listing its regions smallest first.
+llvm::Expected<std::vector<std::string>>
+firmwareLayout(const Board &board, uint64_t objectBytes, uint64_t dataBytes) {
+  uint64_t weightBytes = objectBytes + (64 << 10);
+  for (const Region &weights : board.regions)
+    for (const Region &data : board.regions)
+      if (&weights != &data && weights.size >= weightBytes &&
+          data.size >= dataBytes)
+        return std::vector<std::string>{fmt::format(
+            "-Wl,--defsym=WEIGHTS={:#x},--defsym=WEIGHTS_SIZE={:#x},"
+            "--defsym=DATA={:#x},--defsym=DATA_SIZE={:#x}",
+            weights.origin, weights.size, data.origin, data.size)};
+  std::vector<std::string> regions;
+  for (const Region &r : board.regions)
+    regions.push_back(fmt::format("{} KiB at {:#x}", r.size >> 10, r.origin));
+  return llvm::make_error<UnsupportedError>(fmt::format(
+      "the model needs about {} bytes of read-only data and {} bytes of RAM "
+      "in two separate RAM regions of {} ({})",
+      weightBytes, dataBytes, board.machine.str(), fmt::join(regions, ", ")));
+}
+
+/// Writes the embedded startup code and linker script to `dir` and returns
+/// the link arguments that use them and place the model's memory.
+llvm::Expected<std::vector<std::string>>
+firmwareArgs(const Board &board, const Function &f,
+             const CompileResult &compiled, llvm::StringRef dir) {
+  auto args = firmwareLayout(board, compiled.code.size(),
+                             firmwareDataBytes(f, compiled.plan.size));
+  if (!args)
+    return args.takeError();
+  for (const EmbeddedFile &file : firmwareFiles) {
+    llvm::SmallString<128> path(dir);
+    llvm::sys::path::append(path, file.name);
+    if (auto err = writeFile(path, file.text))
+      return err;
+    args->push_back(llvm::StringRef(file.name).ends_with(".ld")
+                        ? "-T" + std::string(path)
+                        : std::string(path));
+  }
+  return args;
+}
+
+/// The outputs the driver wrote to `files`, checked against `f`'s types.
+llvm::Expected<std::vector<Tensor>>
+readOutputs(const Function &f, llvm::ArrayRef<std::string> files) {
+  std::vector<Tensor> outputs;
+  for (size_t i = 0; i < f.results.size(); ++i) {
+    auto buffer = llvm::MemoryBuffer::getFile(files[i]);
+    if (!buffer)
+      return fail("cannot read output " + std::to_string(i));
+    llvm::StringRef bytes = (*buffer)->getBuffer();
+    const TensorType &type = f.type(f.results[i]);
+    if (int64_t(bytes.size()) != type.byteSize())
+      return fail(fmt::format("output {} has {} bytes, its type {} needs {}", i,
+                              bytes.size(), toString(type), type.byteSize()));
+    outputs.emplace_back(type,
+                         std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  }
+  return outputs;
 }
 
 } // namespace
@@ -188,62 +377,56 @@ llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
   };
   auto cleanup =
       llvm::make_scope_exit([&] { llvm::sys::fs::remove_directories(dir); });
-  std::vector<std::string> args;
+  std::vector<std::string> files;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i].type.byteSize() != f.type(f.args[i]).byteSize())
       return fail(fmt::format("input {} has type {}, expected {}", i,
                               toString(inputs[i].type),
                               toString(f.type(f.args[i]))));
-    args.push_back(path(fmt::format("in{}.bin", i)));
+    files.push_back(path(fmt::format("in{}.bin", i)));
     llvm::StringRef bytes(
         reinterpret_cast<const char *>(inputs[i].bytes.data()),
         inputs[i].bytes.size());
-    if (auto err = writeFile(args.back(), bytes))
+    if (auto err = writeFile(files.back(), bytes))
       return err;
   }
   for (size_t i = 0; i < f.results.size(); ++i)
-    args.push_back(path(fmt::format("out{}.bin", i)));
+    files.push_back(path(fmt::format("out{}.bin", i)));
   if (auto err = writeFile(path("model.o"), compiled->code))
     return err;
   if (auto err = writeFile(path("model.h"), compiled->header))
     return err;
-  if (auto err = writeFile(path("main.c"), driverSource(f, opts.name)))
+  if (auto err = writeFile(path("main.c"), driverSource(f, opts.name, files)))
     return err;
+  std::vector<std::string> linkArgs = toolchain->linkFlags;
+  if (const Board *board = toolchain->board) {
+    auto firmware = firmwareArgs(*board, f, *compiled, dir);
+    if (!firmware)
+      return firmware.takeError();
+    linkArgs.insert(linkArgs.end(), firmware->begin(), firmware->end());
+  }
   auto linker = findTool(toolchain->linker, "link the generated object");
   if (!linker)
     return linker.takeError();
-  std::vector<std::string> linkArgs = toolchain->linkFlags;
   linkArgs.insert(linkArgs.end(), {"-std=c11", "-O1", path("main.c"),
                                    path("model.o"), "-o", path("prog")});
-  if (auto err =
-          runProgram(*linker, linkArgs, path("cc.log"), "linking the test driver"))
+  if (auto err = runProgram(*linker, linkArgs, path("cc.log"),
+                            "linking the test driver"))
     return err;
   std::string program = path("prog");
-  std::vector<std::string> runArgs = args;
+  std::vector<std::string> runArgs;
   if (!toolchain->emulator.empty()) {
     auto emulator = findTool(toolchain->emulator, "run the linked program");
     if (!emulator)
       return emulator.takeError();
-    runArgs.insert(runArgs.begin(), program);
+    runArgs = toolchain->emulatorFlags;
+    runArgs.push_back(program);
     program = *emulator;
   }
   if (auto err = runProgram(program, runArgs, path("run.log"),
                             "running the compiled model"))
     return err;
-  std::vector<Tensor> outputs;
-  for (size_t i = 0; i < f.results.size(); ++i) {
-    auto buffer = llvm::MemoryBuffer::getFile(args[inputs.size() + i]);
-    if (!buffer)
-      return fail("cannot read output " + std::to_string(i));
-    llvm::StringRef bytes = (*buffer)->getBuffer();
-    if (int64_t(bytes.size()) != f.type(f.results[i]).byteSize())
-      return fail(fmt::format("output {} has {} bytes, its type {} needs {}",
-                              i, bytes.size(), toString(f.type(f.results[i])),
-                              f.type(f.results[i]).byteSize()));
-    outputs.emplace_back(f.type(f.results[i]),
-                         std::vector<uint8_t>(bytes.begin(), bytes.end()));
-  }
-  return outputs;
+  return readOutputs(f, llvm::ArrayRef(files).drop_front(inputs.size()));
 }
 
 } // namespace mnc

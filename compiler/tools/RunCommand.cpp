@@ -3,7 +3,9 @@
 // outputs from the module after the pass pipeline (--reference=imported:
 // as imported); without it, the model is compiled (for the host or --target),
 // linked with a generated driver by `cc` (AArch64 Linux: by
-// `aarch64-linux-gnu-gcc -static`, run under `qemu-aarch64`) and run.
+// `aarch64-linux-gnu-gcc -static`, run under `qemu-aarch64`; Cortex-M:
+// semihosted firmware by `arm-none-eabi-gcc`, run under `qemu-system-arm`)
+// and run.
 #include "backends/Compile.h"
 #include "compiler/TensorIO.h"
 #include "compiler/tools/Command.h"
@@ -50,16 +52,14 @@ cl::opt<Engine> engine(
                           "on the module as imported (QDQ as dequantize, "
                           "f32 op, quantize)")),
     cl::sub(runCommand), cl::cat(targetOptions()));
-cl::opt<std::string>
-    targetTriple("target",
-                 cl::desc("Compile for this triple (default: host); besides "
-                          "the host, aarch64-linux-gnu runs: linked by "
-                          "aarch64-linux-gnu-gcc -static, run by qemu-aarch64"),
-                 cl::value_desc("TRIPLE"), cl::sub(runCommand),
-                 cl::cat(targetOptions()));
-cl::opt<std::string> targetCpu("mcpu", cl::desc("Target CPU, e.g. cortex-a76"),
-                               cl::value_desc("CPU"), cl::sub(runCommand),
-                               cl::cat(targetOptions()));
+TargetFlags target(
+    runCommand,
+    "Compile for this triple (default: host); besides the host, "
+    "aarch64-linux-gnu runs (linked by aarch64-linux-gnu-gcc -static, run by "
+    "qemu-aarch64) and so do thumbv7em-none-eabihf with --mcpu "
+    "cortex-m4|cortex-m7 and thumbv8.1m.main-none-eabihf with --mcpu "
+    "cortex-m55 (semihosted firmware linked by arm-none-eabi-gcc, run by "
+    "qemu-system-arm on mps2-an386, mps2-an500 or mps3-an547)");
 
 llvm::Error fail(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -113,13 +113,14 @@ llvm::Expected<std::vector<Tensor>> readInputs(const Function &f) {
 }
 
 int run() {
-  TargetSpec target{targetTriple, targetCpu, ""};
+  TargetSpec spec = target.spec();
   bool reference = engine != Engine::Compiled;
-  if (reference && (!target.triple.empty() || !target.cpu.empty()))
-    return reportError(fail("--target and --mcpu choose what to compile; "
-                            "they do not apply to --reference"));
+  if (reference &&
+      (!spec.triple.empty() || !spec.cpu.empty() || !spec.features.empty()))
+    return reportError(fail("--target, --mcpu and --mattr choose what to "
+                            "compile; they do not apply to --reference"));
   if (!reference)
-    if (auto err = checkRunTarget(target))
+    if (auto err = checkRunTarget(spec))
       return reportError(std::move(err));
   auto module = engine == Engine::ReferenceImported ? loadModel(modelPath)
                                                     : loadPipelined(modelPath);
@@ -133,7 +134,7 @@ int run() {
     return reportError(inputs.takeError());
   auto outputs = reference
                      ? interpret(*f, *inputs)
-                     : runCompiled(*module, *inputs, CompileOptions{target});
+                     : runCompiled(*module, *inputs, CompileOptions{spec});
   if (!outputs) {
     // The inputs were checked against the model above, so only an op or
     // type the backend does not support is the model's doing.

@@ -1,8 +1,9 @@
-/* Minimal Cortex-M startup for the semihosted test firmware: a vector
- * table with the initial stack and reset handler; the reset handler turns
- * on the FPU (CPACR CP10/CP11 full access, ARMv7-M ARM B3.2.20), copies
- * .data, clears .bss, connects newlib's semihosting streams and runs
- * main. */
+/* Minimal Cortex-M startup for the semihosted firmware that `mnc run`
+ * (backends/Run.cpp, which embeds this file) and the tests under
+ * test/backends/cortex-m link: a vector table with the initial stack and reset
+ * handler; the reset handler turns on the FPU (CPACR CP10/CP11 full access,
+ * ARMv7-M ARM B3.2.20), copies .data, clears .bss, connects newlib's
+ * semihosting streams and runs main. */
 #include <stdint.h>
 #include <stdlib.h>
 
