@@ -2,11 +2,13 @@
 // in-process wall clock around session.run after warm-up, median of R runs.
 // Prints one JSON line: {"median_ms":...,"min_ms":...,"threads":N,"runs":R}.
 
-import { fail, openSession, parseCommandLine, positiveInt } from './session.mjs';
+import { commonUsage, fail, openSession, parseCommandLine, positiveInt } from './session.mjs';
 
 const usage = `usage: node tools/ort/bench.mjs MODEL.onnx --input NAME=FILE.npy... [--threads N]
-                             [--runs R] [--warmup W] [--shape NAME=1x3x224x224]...
-Defaults: 1 thread, 100 runs, 10 warm-up runs.`;
+                             [--exact-int8] [--runs R] [--warmup W]
+                             [--shape NAME=1x3x224x224]...
+Defaults: 100 runs, 10 warm-up runs.
+${commonUsage}`;
 
 const args = parseCommandLine(usage, {
   runs: { type: 'string', default: '100' },

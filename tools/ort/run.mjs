@@ -5,14 +5,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeNpy } from './npy.mjs';
-import { fail, openSession, parseCommandLine, shapeText } from './session.mjs';
+import { commonUsage, fail, openSession, parseCommandLine, shapeText } from './session.mjs';
 
 const usage = `usage: node tools/ort/run.mjs MODEL.onnx --input NAME=FILE.npy... --output-dir DIR
-                           [--threads N] [--shape NAME=1x3x224x224]...
-Runs MODEL with ONNX Runtime (all graph optimizations, N intra-op threads,
-default 1), writes each output as DIR/<name>.npy (characters outside
-[A-Za-z0-9_.-] in the name become '_') and prints "name dtype shape" per output.
---shape reshapes an input and pins the model's symbolic dimensions to it.`;
+                           [--threads N] [--exact-int8] [--shape NAME=1x3x224x224]...
+Runs MODEL with ONNX Runtime (all graph optimizations), writes each output
+as DIR/<name>.npy (characters outside [A-Za-z0-9_.-] in the name become '_')
+and prints "name dtype shape" per output.
+--shape reshapes an input and pins the model's symbolic dimensions to it.
+${commonUsage}`;
 
 const args = parseCommandLine(usage, { 'output-dir': { type: 'string' } });
 const outDir = args['output-dir'];

@@ -1,15 +1,23 @@
 // What run.mjs and bench.mjs share: command-line parsing, opening an ONNX
 // Runtime session configured the way mnc is compared against (all graph
-// optimizations, a fixed number of intra-op threads), and turning
-// `--input NAME=FILE.npy` / `--shape NAME=1x3x224x224` into feeds.
+// optimizations, a fixed number of intra-op threads, optionally exact int8
+// arithmetic), and turning `--input NAME=FILE.npy` /
+// `--shape NAME=1x3x224x224` into feeds.
 
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { readNpy } from './npy.mjs';
 
+/** Help text for the options every command accepts besides --input. */
+export const commonUsage = `--threads N sets ONNX Runtime's intra-op threads (default 1).
+--exact-int8 sets the session option session.x64quantprecision=1: on x86-64
+CPUs without AVX-512 VNNI, ONNX Runtime's default u8 x s8 kernels add pairs
+of products in int16 (vpmaddubsw), which saturates; this option picks its
+exact kernels, so QOperator int8 models give the exact ONNX integer results.`;
+
 /** Parses argv with node's parseArgs: one positional MODEL.onnx plus the
- *  given options (repeatable `input` and `shape`, and `threads`, are always
- *  accepted). Prints `usage` and exits on --help or a bad command line. */
+ *  given options (repeatable `input` and `shape`, `threads` and
+ *  `exact-int8` are always accepted). Prints `usage` and exits on --help or a bad command line. */
 export function parseCommandLine(usage, extraOptions = {}) {
   let parsed;
   try {
@@ -19,6 +27,7 @@ export function parseCommandLine(usage, extraOptions = {}) {
         input: { type: 'string', multiple: true, default: [] },
         shape: { type: 'string', multiple: true, default: [] },
         threads: { type: 'string', default: '1' },
+        'exact-int8': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
         ...extraOptions,
       },
@@ -61,12 +70,13 @@ function parseShape(text) {
 /** 1x3x224x224, as on mnc's command line. */
 export const shapeText = (dims) => (dims.length ? dims.join('x') : 'scalar');
 
-/** Opens MODEL with intraOpNumThreads = `threads`, reads every `--input`,
+/** Opens MODEL with intraOpNumThreads = `threads` (and, with `exact-int8`,
+ *  session.x64quantprecision=1), reads every `--input`,
  *  reshapes by `--shape`, and checks names, dtypes and static dimensions
  *  against the model. Symbolic dimensions of an input given a `--shape` are
  *  pinned with freeDimensionOverrides, as mnc's --input-shape pins them.
  *  Returns { session, feeds }. */
-export async function openSession({ model, input, shape, threads }) {
+export async function openSession({ model, input, shape, threads, 'exact-int8': exactInt8 }) {
   const options = {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
@@ -74,6 +84,9 @@ export async function openSession({ model, input, shape, threads }) {
     interOpNumThreads: 1,
     logSeverityLevel: 3, // errors only: some exporters' models trigger a warning per initializer
   };
+  // Session config entries travel as `extra`, nested at each '.' of the key
+  // (onnxruntime-node flattens it back to "session.x64quantprecision").
+  if (exactInt8) options.extra = { session: { x64quantprecision: '1' } };
   const create = (opts) =>
     ort.InferenceSession.create(model, opts).catch((e) => fail(`${model}: ${e.message}`));
   let session = await create(options);
