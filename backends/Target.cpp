@@ -92,6 +92,11 @@ static std::string hostFeatures(llvm::StringRef extra) {
 /// Replaces CPU "native" with the host CPU and its features; "native" is
 /// only meaningful when compiling for the host triple.
 static llvm::Expected<TargetSpec> resolveNative(TargetSpec spec) {
+  // The default for the host is the host itself, with the features it
+  // reports rather than those its CPU name implies (a virtual machine may
+  // hide some, e.g. AVX-512 on a Zen 4 guest).
+  if (spec.cpu.empty() && spec.triple.empty())
+    spec.cpu = "native";
   if (spec.cpu != "native")
     return spec;
   std::string host = llvm::sys::getDefaultTargetTriple();
@@ -126,9 +131,7 @@ createTargetMachine(const TargetSpec &requested) {
                                  "aarch64-linux-gnu, thumbv7em-none-eabihf, "
                                  "thumbv8.1m.main-none-eabihf)",
                                  spec.triple, registeredTargets()));
-  std::string cpu = spec.cpu.empty() && spec.triple.empty()
-                        ? llvm::sys::getHostCPUName().str()
-                        : spec.cpu;
+  const std::string &cpu = spec.cpu;
   std::unique_ptr<llvm::MCSubtargetInfo> sti(
       target->createMCSubtargetInfo(tripleName, "", ""));
   if (auto err = checkCpu(*sti, {spec.triple, cpu, spec.features}, tripleName))

@@ -12,8 +12,9 @@
 namespace mnc {
 
 /// What the user asked for; empty fields mean "host" (triple) or "generic
-/// for the triple" (cpu, features). CPU "native" means the host CPU with
-/// every feature it reports (host triple only).
+/// for the triple" (cpu, features), except that an empty triple and CPU
+/// mean "native": the host CPU with every feature it reports (CPU "native"
+/// is valid for the host triple only).
 struct TargetSpec {
   std::string triple;
   std::string cpu;

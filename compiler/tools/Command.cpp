@@ -40,7 +40,7 @@ TargetFlags::TargetFlags(cl::SubCommand &sub, const char *tripleHelp)
       cpu("mcpu",
           cl::desc("Target CPU, e.g. x86-64-v3, cortex-a76, cortex-m7; "
                    "'native' is the host CPU with all its features "
-                   "(default: the host CPU for the host, generic otherwise)"),
+                   "(default: native for the host, generic otherwise)"),
           cl::value_desc("CPU"), cl::sub(sub), cl::cat(targetOptions())),
       features("mattr",
                cl::desc("Target features added to or removed from the CPU's, "
