@@ -88,6 +88,7 @@ MNC_IMPORT(importSlice)
 MNC_IMPORT(importPad)
 MNC_IMPORT(importResize)
 MNC_IMPORT(importGather)
+MNC_IMPORT(importTile)
 // QuantOps.cpp
 MNC_IMPORT(importQuantizeLinear)
 MNC_IMPORT(importDequantizeLinear)
