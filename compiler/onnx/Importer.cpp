@@ -67,6 +67,8 @@ private:
   llvm::Error addInitializers();
   void importNodes();
   llvm::Expected<TensorType> inputType(const onnx::ValueInfoProto &input);
+  llvm::Error bindInput(const onnx::ValueInfoProto &input, const Tensor &value);
+  void checkBindings(const llvm::StringSet<> &inputNames);
   int64_t opsetOf(const onnx::NodeProto &node) const;
 
   const onnx::ModelProto &model;
@@ -167,6 +169,66 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
   return TensorType(*elem, shape);
 }
 
+// A bound value must have the input's element kind and a shape that agrees
+// with every static dim the model declares.
+llvm::Error GraphImporter::bindInput(const onnx::ValueInfoProto &input,
+                                     const Tensor &value) {
+  std::string what = fmt::format("--bind {}", input.name());
+  if (llvm::any_of(opts.inputShapes,
+                   [&](const auto &p) { return p.first == input.name(); }))
+    return invalid("{}: the input is also given --input-shape", what);
+  if (!input.type().has_tensor_type())
+    return unsupported("{}: only tensor inputs are supported", what);
+  const auto &tt = input.type().tensor_type();
+  auto elem = elemKindFromOnnx(tt.elem_type(), what);
+  if (!elem)
+    return elem.takeError();
+  bool fits = *elem == value.type.elem;
+  if (tt.has_shape()) {
+    fits &= static_cast<size_t>(tt.shape().dim_size()) == value.type.rank();
+    for (int d = 0; fits && d < tt.shape().dim_size(); ++d)
+      fits &= !tt.shape().dim(d).has_dim_value() ||
+              tt.shape().dim(d).dim_value() == value.type.shape[d];
+  }
+  if (!fits) {
+    std::vector<std::string> dims;
+    for (const auto &dim : tt.shape().dim())
+      dims.push_back(dim.has_dim_value() ? std::to_string(dim.dim_value())
+                                         : dim.dim_param());
+    return invalid("{}: the file holds {}, the model declares {}[{}]", what,
+                   toString(value.type), elemName(*elem).str(),
+                   llvm::join(dims, ","));
+  }
+  if (auto err = checkShape(value.type.shape, g.limits, what))
+    return err;
+  if (auto err = reader.reserve(value.bytes.size(), what))
+    return err;
+  Builder b(g.f);
+  ValueId v = b.constant(value);
+  g.constants[v] =
+      std::get<std::shared_ptr<const Tensor>>(g.f.ops.back().attrs["value"]);
+  g.values[input.name()] = v;
+  return llvm::Error::success();
+}
+
+void GraphImporter::checkBindings(const llvm::StringSet<> &inputNames) {
+  llvm::StringSet<> bound;
+  for (const auto &[name, value] : opts.bindings) {
+    if (!inputNames.count(name)) {
+      std::vector<std::string> names;
+      for (const auto &input : graph.input())
+        if (inputNames.count(input.name()))
+          names.push_back(fmt::format("'{}'", input.name()));
+      diags.add(invalid("--bind names '{}', which is not a graph input; the "
+                        "model's inputs are: {}",
+                        name, names.empty() ? "none" : llvm::join(names, ", ")),
+                "");
+    } else if (!bound.insert(name).second) {
+      diags.add(invalid("--bind gives input '{}' twice", name), "");
+    }
+  }
+}
+
 void GraphImporter::addInputs() {
   llvm::StringSet<> initializers;
   for (const auto &init : graph.initializer())
@@ -180,6 +242,15 @@ void GraphImporter::addInputs() {
     if (!inputNames.insert(input.name()).second) {
       diags.add(invalid("graph input '{}' is declared twice", input.name()),
                 "");
+      continue;
+    }
+    auto binding = llvm::find_if(
+        opts.bindings, [&](const auto &p) { return p.first == input.name(); });
+    if (binding != opts.bindings.end()) {
+      if (auto err = bindInput(input, binding->second)) {
+        diags.add(std::move(err), "");
+        poisoned.insert(input.name());
+      }
       continue;
     }
     auto type = inputType(input);
@@ -196,6 +267,7 @@ void GraphImporter::addInputs() {
                         "input",
                         name),
                 "");
+  checkBindings(inputNames);
 }
 
 llvm::Error GraphImporter::addInitializers() {

@@ -18,6 +18,9 @@ namespace mnc {
 struct ImportOptions {
   /// Pins the shape of graph inputs by name (`--input-shape`).
   std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes;
+  /// Freezes graph inputs to constants by name (`--bind`); a bound input
+  /// is not an argument of the imported function.
+  std::vector<std::pair<std::string, Tensor>> bindings;
 };
 
 /// Reads and imports an ONNX model: one function "main" whose argNames and

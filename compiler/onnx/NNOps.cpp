@@ -492,8 +492,30 @@ llvm::Error importGemm(NodeContext &ctx) {
   return llvm::Error::success();
 }
 
-// MatMul with numpy semantics: a 1-D lhs gains and loses a leading 1, a 1-D
-// rhs a trailing 1.
+llvm::Expected<ValueId> buildNumpyMatMul(NodeContext &ctx, ValueId a, ValueId b,
+                                         MatMulBuilder matmul) {
+  Ints as(ctx.typeOf(a).shape.begin(), ctx.typeOf(a).shape.end());
+  Ints bs(ctx.typeOf(b).shape.begin(), ctx.typeOf(b).shape.end());
+  if (as.empty() || bs.empty())
+    return invalid("operands must have rank >= 1");
+  bool aVec = as.size() == 1, bVec = bs.size() == 1;
+  auto a2 = aVec ? ctx.reshape(a, {1, as[0]}) : a;
+  if (!a2)
+    return a2.takeError();
+  auto b2 = bVec ? ctx.reshape(b, {bs[0], 1}) : b;
+  if (!b2)
+    return b2.takeError();
+  auto y = matmul(*a2, *b2);
+  if (!y || !(aVec || bVec))
+    return y;
+  Ints shape(ctx.typeOf(*y).shape.begin(), ctx.typeOf(*y).shape.end());
+  if (bVec)
+    shape.pop_back();
+  if (aVec)
+    shape.erase(shape.end() - (bVec ? 1 : 2));
+  return ctx.reshape(*y, shape);
+}
+
 llvm::Error importMatMul(NodeContext &ctx) {
   auto a = ctx.input(0), b = ctx.input(1);
   if (!a || !b)
@@ -501,30 +523,11 @@ llvm::Error importMatMul(NodeContext &ctx) {
   for (unsigned i = 0; i < 2; ++i)
     if (auto err = ctx.requireFloat(i))
       return err;
-  Ints as(ctx.typeOf(*a).shape.begin(), ctx.typeOf(*a).shape.end());
-  Ints bs(ctx.typeOf(*b).shape.begin(), ctx.typeOf(*b).shape.end());
-  if (as.empty() || bs.empty())
-    return invalid("operands must have rank >= 1");
-  bool aVec = as.size() == 1, bVec = bs.size() == 1;
-  if (aVec)
-    a = ctx.reshape(*a, {1, as[0]});
-  if (bVec && a)
-    b = ctx.reshape(*b, {bs[0], 1});
-  if (!a || !b)
-    return llvm::joinErrors(a.takeError(), b.takeError());
-  auto y = ctx.create(OpKind::MatMul, {*a, *b});
+  auto y = buildNumpyMatMul(ctx, *a, *b, [&](ValueId a2, ValueId b2) {
+    return ctx.create(OpKind::MatMul, {a2, b2});
+  });
   if (!y)
     return y.takeError();
-  if (aVec || bVec) {
-    Ints shape(ctx.typeOf(*y).shape.begin(), ctx.typeOf(*y).shape.end());
-    if (bVec)
-      shape.pop_back();
-    if (aVec)
-      shape.erase(shape.end() - (bVec ? 1 : 2));
-    y = ctx.reshape(*y, shape);
-    if (!y)
-      return y.takeError();
-  }
   ctx.setOutput(0, *y);
   return llvm::Error::success();
 }

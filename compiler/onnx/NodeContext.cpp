@@ -66,6 +66,10 @@ llvm::Expected<const Tensor *> NodeContext::constInput(unsigned i) const {
     return v.takeError();
   if (const Tensor *t = constant(*v))
     return t;
+  if (llvm::is_contained(g.f.args, *v))
+    return unsupported("input {} ('{}') must be a constant; it is a graph "
+                       "input, which --bind {}=FILE.npy freezes",
+                       i, node.input(i), node.input(i));
   return unsupported("input {} ('{}') must be a constant", i, node.input(i));
 }
 

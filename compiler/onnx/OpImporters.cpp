@@ -64,6 +64,7 @@ static const OpImport table[] = {
     {"", "Resize", 10, kLast, importResize},
     {"", "Upsample", 7, 9, importResize},
     {"", "Gather", 1, kLast, importGather},
+    {"", "Tile", 6, kLast, importTile},
     // Quantization.
     {"", "QuantizeLinear", 10, kLast, importQuantizeLinear},
     {"", "DequantizeLinear", 10, kLast, importDequantizeLinear},

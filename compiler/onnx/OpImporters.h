@@ -6,6 +6,8 @@
 
 #include "compiler/onnx/NodeContext.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
+
 namespace mnc::onnximport {
 
 using ImportFn = llvm::Error (*)(NodeContext &);
@@ -42,6 +44,15 @@ llvm::Expected<ValueId> buildAveragePool(NodeContext &ctx, ValueId x);
 llvm::Expected<ValueId> buildGlobalPool(NodeContext &ctx, ValueId x,
                                         OpKind kind);
 
+/// Builds the product of two operands of rank >= 2.
+using MatMulBuilder =
+    llvm::function_ref<llvm::Expected<ValueId>(ValueId, ValueId)>;
+/// numpy matmul of `a` and `b` built by `matmul`: a 1-D lhs is multiplied
+/// as [1, K] and a 1-D rhs as [K, 1], and the added dim is dropped from the
+/// result.
+llvm::Expected<ValueId> buildNumpyMatMul(NodeContext &ctx, ValueId a, ValueId b,
+                                         MatMulBuilder matmul);
+
 #define MNC_IMPORT(fn) llvm::Error fn(NodeContext &ctx);
 // NNOps.cpp
 MNC_IMPORT(importConv)
@@ -77,6 +88,7 @@ MNC_IMPORT(importSlice)
 MNC_IMPORT(importPad)
 MNC_IMPORT(importResize)
 MNC_IMPORT(importGather)
+MNC_IMPORT(importTile)
 // QuantOps.cpp
 MNC_IMPORT(importQuantizeLinear)
 MNC_IMPORT(importDequantizeLinear)

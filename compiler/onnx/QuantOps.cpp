@@ -238,28 +238,31 @@ llvm::Error importQLinearConv(NodeContext &ctx) {
                               TensorType(ys->elem, *shape, ys->params)));
 }
 
-// QLinearMatMul(a, as, az, b, bs, bz, ys, yz); b may be quantized per
-// column.
+// QLinearMatMul(a, as, az, b, bs, bz, ys, yz) with numpy matmul semantics;
+// b may be quantized per column.
 llvm::Error importQLinearMatMul(NodeContext &ctx) {
   auto a = ctx.input(0), b = ctx.input(3);
   if (!a || !b)
     return llvm::joinErrors(a.takeError(), b.takeError());
-  int64_t bRank = ctx.typeOf(*b).rank();
-  auto as = quantSpec(ctx, 1, 2, -1, ctx.typeOf(*a).rank());
-  auto bs = quantSpec(ctx, 4, 5, bRank - 1, bRank);
-  if (!as || !bs)
-    return llvm::joinErrors(as.takeError(), bs.takeError());
-  auto aq = asQuantized(ctx, *a, *as), bq = asQuantized(ctx, *b, *bs);
-  if (!aq || !bq)
-    return llvm::joinErrors(aq.takeError(), bq.takeError());
-  auto shape = floatShape(ctx, OpKind::MatMul, {*aq, *bq}, {});
-  if (!shape)
-    return shape.takeError();
-  auto ys = quantSpec(ctx, 6, 7, -1, shape->size());
-  if (!ys)
-    return ys.takeError();
-  return bind(ctx, ctx.create(OpKind::MatMul, {*aq, *bq}, {},
-                              TensorType(ys->elem, *shape, ys->params)));
+  auto matmul = [&](ValueId a2, ValueId b2) -> llvm::Expected<ValueId> {
+    int64_t bRank = ctx.typeOf(b2).rank();
+    auto as = quantSpec(ctx, 1, 2, -1, ctx.typeOf(a2).rank());
+    auto bs = quantSpec(ctx, 4, 5, bRank - 1, bRank);
+    if (!as || !bs)
+      return llvm::joinErrors(as.takeError(), bs.takeError());
+    auto aq = asQuantized(ctx, a2, *as), bq = asQuantized(ctx, b2, *bs);
+    if (!aq || !bq)
+      return llvm::joinErrors(aq.takeError(), bq.takeError());
+    auto shape = floatShape(ctx, OpKind::MatMul, {*aq, *bq}, {});
+    if (!shape)
+      return shape.takeError();
+    auto ys = quantSpec(ctx, 6, 7, -1, shape->size());
+    if (!ys)
+      return ys.takeError();
+    return ctx.create(OpKind::MatMul, {*aq, *bq}, {},
+                      TensorType(ys->elem, *shape, ys->params));
+  };
+  return bind(ctx, buildNumpyMatMul(ctx, *a, *b, matmul));
 }
 
 // com.microsoft QLinearAdd/QLinearMul(A, As, Az, B, Bs, Bz, Cs, Cz).

@@ -77,7 +77,11 @@ llvm::Error importResize(NodeContext &ctx) {
              : ctx.getString("coordinate_transformation_mode", "half_pixel");
   std::string nearest =
       legacy ? "floor" : ctx.getString("nearest_mode", "round_prefer_floor");
-  if (coord == "tf_crop_and_resize")
+  // ONNX spells the IR's tf_half_pixel_for_nearest "tf_half_pixel_for_nn".
+  if (coord == "tf_half_pixel_for_nn")
+    coord = "tf_half_pixel_for_nearest";
+  else if (coord != "half_pixel" && coord != "pytorch_half_pixel" &&
+           coord != "align_corners" && coord != "asymmetric")
     return unsupported("coordinate_transformation_mode \"{}\" is not "
                        "supported",
                        coord);

@@ -420,6 +420,56 @@ llvm::Error importPad(NodeContext &ctx) {
                          {{"mode", mode}, {"pads", pads}, {"value", value}}));
 }
 
+// Tile(x, repeats) with constant repeats: along each axis d, a gather of
+// the indices 0..n-1 repeated repeats[d] times (index i % n). Axes repeated
+// 0 times go first, so no intermediate result outgrows the final one; once
+// the tensor is empty, a reshape gives it the result shape.
+llvm::Error importTile(NodeContext &ctx) {
+  auto x = ctx.input(0);
+  if (!x)
+    return x.takeError();
+  auto repeats = ctx.constInts(1);
+  if (!repeats)
+    return repeats.takeError();
+  Ints in(ctx.typeOf(*x).shape.begin(), ctx.typeOf(*x).shape.end());
+  if (repeats->size() != in.size())
+    return invalid("repeats has {} entries, the input has rank {}",
+                   repeats->size(), in.size());
+  Ints out = in;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if ((*repeats)[d] < 0)
+      return invalid("repeats [{}] has a negative entry",
+                     fmt::join(*repeats, ","));
+    if (llvm::MulOverflow(in[d], (*repeats)[d], out[d]))
+      return invalid("repeats [{}] of {} overflow the element count",
+                     fmt::join(*repeats, ","), toString(ctx.typeOf(*x)));
+  }
+  if (auto err = checkShape(out, ctx.limits(), "Tile result"))
+    return err;
+  Ints axes(in.size());
+  std::iota(axes.begin(), axes.end(), 0);
+  std::stable_partition(axes.begin(), axes.end(),
+                        [&](int64_t d) { return out[d] == 0; });
+  ValueId y = *x;
+  for (int64_t d : axes) {
+    if (ctx.typeOf(y).numElements() == 0)
+      break;
+    if (out[d] == in[d])
+      continue;
+    if (auto err = ctx.reader().reserve(4 * out[d], "Tile indices"))
+      return err;
+    Tensor indices(TensorType(ElemKind::I32, {out[d]}));
+    for (int64_t i = 0; i < out[d]; ++i)
+      indices.data<int32_t>()[i] = static_cast<int32_t>(i % in[d]);
+    auto g = ctx.create(OpKind::Gather, {y, ctx.constant(std::move(indices))},
+                        {{"axis", d}});
+    if (!g)
+      return g.takeError();
+    y = *g;
+  }
+  return bind(ctx, ctx.reshape(y, out));
+}
+
 llvm::Error importGather(NodeContext &ctx) {
   auto x = ctx.input(0), idx = ctx.input(1);
   if (!x || !idx)

@@ -1,5 +1,6 @@
 // Subcommand registry, exit codes and model loading for `mnc`.
 #include "compiler/tools/Command.h"
+#include "compiler/TensorIO.h"
 #include "compiler/onnx/Importer.h"
 #include "ir/Errors.h"
 #include "ir/Parser.h"
@@ -33,6 +34,14 @@ static cl::list<std::string>
                          "input=1x3x224x224 (repeatable)"),
                 cl::value_desc("NAME=DIMS"), cl::sub(cl::SubCommand::getAll()),
                 cl::cat(inputOptions()));
+
+static cl::list<std::string>
+    bindings("bind",
+             cl::desc("Freeze a graph input to the tensor in FILE (.npy or "
+                      ".pb), e.g. the shape or scales of a Reshape or "
+                      "Resize; it is no longer an input (repeatable)"),
+             cl::value_desc("NAME=FILE"), cl::sub(cl::SubCommand::getAll()),
+             cl::cat(inputOptions()));
 
 TargetFlags::TargetFlags(cl::SubCommand &sub, const char *tripleHelp)
     : triple("target", cl::desc(tripleHelp), cl::value_desc("TRIPLE"),
@@ -115,6 +124,19 @@ static llvm::Expected<ImportOptions> importOptions() {
           flag.str().c_str());
     opts.inputShapes.emplace_back(name.str(), std::move(shape));
   }
+  for (llvm::StringRef flag : bindings) {
+    auto [name, path] = flag.split('=');
+    if (name.empty() || path.empty())
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--bind '%s' is not NAME=FILE",
+                                     flag.str().c_str());
+    auto t = readTensorFile(path);
+    if (!t)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--bind %s: %s", name.str().c_str(),
+                                     toString(t.takeError()).c_str());
+    opts.bindings.emplace_back(name.str(), std::move(*t));
+  }
   return opts;
 }
 
@@ -125,10 +147,10 @@ llvm::Expected<Module> loadModel(llvm::StringRef path) {
       return opts.takeError();
     return importOnnxFile(path, *opts);
   }
-  if (!inputShapes.empty())
+  if (!inputShapes.empty() || !bindings.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "--input-shape applies to ONNX models, "
-                                   "not IR files");
+                                   "--input-shape and --bind apply to ONNX "
+                                   "models, not IR files");
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
     return llvm::createStringError(buffer.getError(), "cannot read '%s': %s",

@@ -3,9 +3,12 @@
 
 For every test directory: the model is in scope unless mnc reports it as
 unsupported (exit code 2, the same diagnostic users see), so the in-scope
-set is derived from mnc itself, never listed by hand. Each test_data_set is
-run and compared with its expected outputs: f32 elementwise within
-|a - b| <= 1e-4 * |b| + 1e-5 (NaN matches NaN), integers exactly.
+set is derived from mnc itself, never listed by hand. A graph input that
+mnc reports as needing to be constant (its diagnostic names the --bind
+flag that freezes it) is bound to the test data with --bind, and the model
+is tried again. Each test_data_set is run and compared with its expected
+outputs: f32 elementwise within |a - b| <= 1e-4 * |b| + 1e-5 (NaN matches
+NaN), integers exactly.
 
 With --compiled the models are compiled (for the host, or --target/--mcpu)
 and run instead. The scope is still the reference interpreter's: a model the
@@ -31,6 +34,8 @@ import onnx
 from onnx import numpy_helper
 
 UNSUPPORTED = 2
+# mnc's diagnostic for a graph input that an op needs as a constant.
+BIND_HINT = re.compile(r"which --bind (.+?)=FILE\.npy freezes$", re.M)
 
 # Node tests in scope that fail when compiled: name -> reason.
 XFAIL_COMPILED = {
@@ -69,11 +74,21 @@ def compare(name, got, want):
     return None
 
 
-def run_mnc(mnc, model, inputs, ds_dir, out_dir, run_flags):
-    cmd = [mnc, "run", model, "--output-dir", out_dir] + run_flags
-    for i, inp in enumerate(inputs):
-        cmd += ["--input", f"{inp}={os.path.join(ds_dir, f'input_{i}.pb')}"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+def run_mnc(mnc, model, inputs, binds, ds_dir, out_dir, run_flags):
+    """Runs mnc on one data set; inputs in `binds` are given with --bind.
+    While mnc reports more graph inputs that must be constant, they join
+    `binds` and mnc runs again."""
+    while True:
+        cmd = [mnc, "run", model, "--output-dir", out_dir] + run_flags
+        for i, inp in enumerate(inputs):
+            flag = "--bind" if inp in binds else "--input"
+            cmd += [flag, f"{inp}={os.path.join(ds_dir, f'input_{i}.pb')}"]
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=300)
+        wanted = set(BIND_HINT.findall(proc.stderr)) & set(inputs) - binds
+        if proc.returncode != UNSUPPORTED or not wanted:
+            return proc
+        binds |= wanted
 
 
 def run_test(mnc, test_dir, work, run_flags):
@@ -83,15 +98,17 @@ def run_test(mnc, test_dir, work, run_flags):
     inputs, outputs = graph_io(model)
     sets = sorted(d for d in os.listdir(test_dir)
                   if d.startswith("test_data_set_"))
+    binds = set()
     for ds in sets:
         ds_dir = os.path.join(test_dir, ds)
         out_dir = os.path.join(work, name, ds)
         try:
-            proc = run_mnc(mnc, model, inputs, ds_dir, out_dir, run_flags)
+            proc = run_mnc(mnc, model, inputs, binds, ds_dir, out_dir,
+                           run_flags)
             if (proc.returncode == UNSUPPORTED
                     and "--reference" not in run_flags):
-                ref = run_mnc(mnc, model, inputs, ds_dir, out_dir + ".ref",
-                              ["--reference"])
+                ref = run_mnc(mnc, model, inputs, set(binds), ds_dir,
+                              out_dir + ".ref", ["--reference"])
                 if ref.returncode != UNSUPPORTED:
                     return "fail", (f"{name}/{ds}: unsupported compiled but "
                                     f"not by the reference: "
