@@ -1,4 +1,5 @@
-// compileModule: plan memory, lower, optimize, emit, write the header.
+// compileModule: read the schedule the passes wrote, lower, optimize, emit,
+// write the header.
 #include "backends/Compile.h"
 #include "backends/HeaderWriter.h"
 #include "backends/llvm/CodeGen.h"
@@ -37,15 +38,17 @@ compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   auto tm = createTargetMachine(opts.target);
   if (!tm)
     return tm.takeError();
-  MemoryPlan plan = planMemory(**f, loweringWorkspace, planEpilogues(**f));
+  auto plan = readMemoryPlan(**f);
+  if (!plan)
+    return plan.takeError();
   llvm::LLVMContext ctx;
-  auto module = lowerFunction(**f, plan, opts.name, **tm, ctx);
+  auto module = lowerFunction(**f, *plan, opts.name, **tm, ctx);
   if (!module)
     return module.takeError();
   optimizeModule(**module, **tm);
   CompileResult result;
-  result.header = writeHeader(**f, plan, opts.name);
-  result.plan = std::move(plan);
+  result.header = writeHeader(**f, *plan, opts.name);
+  result.plan = std::move(*plan);
   result.weightBytes = constantBytes(**module);
   if (emit == EmitKind::Nothing)
     return result;

@@ -7,6 +7,11 @@
 
 #include "llvm/Support/MathExtras.h"
 
+#include <fmt/format.h>
+
+#include <limits>
+#include <map>
+
 #include <algorithm>
 
 namespace mnc {
@@ -27,6 +32,9 @@ struct Buffer {
   int64_t first, last; ///< Live range in op indices, inclusive.
   int64_t bytes;
   int64_t *offset; ///< Where the chosen offset goes.
+  /// The value it holds, or the op whose workspace it is.
+  size_t owner;
+  bool isWorkspace;
 };
 
 int64_t placeFirstFit(const Buffer &b, const std::vector<Buffer> &placed) {
@@ -44,16 +52,15 @@ int64_t placeFirstFit(const Buffer &b, const std::vector<Buffer> &placed) {
   }
   return offset;
 }
-} // namespace
 
-MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
-                      llvm::ArrayRef<int> producerOf) {
-  MemoryPlan plan;
+/// The buffers of `f` (values in the arena and workspaces) with their live
+/// ranges, writing into `plan` (whose producerOf is set): offsets are
+/// -1, liveBytes summed per op.
+std::vector<Buffer> liveBuffers(const Function &f,
+                                llvm::ArrayRef<int64_t> workspace,
+                                MemoryPlan &plan) {
   plan.offsets.assign(f.valueTypes.size(), -1);
   plan.workspaceOffsets.assign(f.ops.size(), -1);
-  plan.producerOf.assign(f.ops.size(), -1);
-  if (!producerOf.empty())
-    plan.producerOf.assign(producerOf.begin(), producerOf.end());
   std::vector<bool> inArena = arenaValues(f);
   std::vector<int64_t> lastUse(f.valueTypes.size(), -1);
   for (size_t i = 0; i < f.ops.size(); ++i)
@@ -62,7 +69,6 @@ MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
   // A fused op's result lives in its producer's result buffer, which must
   // then stay live as long as the fused result; a fused result bound to a
   // caller buffer needs no arena bytes at all.
-  std::vector<ValueId> sharesWith(f.valueTypes.size(), ~ValueId(0));
   for (size_t j = 0; j < f.ops.size(); ++j) {
     if (plan.producerOf[j] < 0)
       continue;
@@ -70,11 +76,8 @@ MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
     ValueId fused = f.ops[j].results[0];
     lastUse[produced] = std::max(lastUse[produced], lastUse[fused]);
     inArena[produced] = inArena[fused];
-    if (inArena[fused])
-      sharesWith[fused] = produced;
     inArena[fused] = false;
   }
-
   // Buffers in definition order; an op's workspace comes after its results.
   std::vector<Buffer> buffers;
   for (size_t i = 0; i < f.ops.size(); ++i) {
@@ -82,22 +85,104 @@ MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
     for (ValueId r : f.ops[i].results)
       if (inArena[r])
         buffers.push_back({at, std::max(at, lastUse[r]), f.type(r).byteSize(),
-                           &plan.offsets[r]});
-    if (int64_t bytes = workspace(f, f.ops[i]))
-      buffers.push_back({at, at, bytes, &plan.workspaceOffsets[i]});
+                           &plan.offsets[r], r, false});
+    if (int64_t bytes = workspace.empty() ? 0 : workspace[i])
+      buffers.push_back({at, at, bytes, &plan.workspaceOffsets[i], i, true});
   }
   plan.liveBytes.assign(f.ops.size(), 0);
-  std::vector<Buffer> placed;
-  for (const Buffer &b : buffers) {
+  for (const Buffer &b : buffers)
     for (int64_t i = b.first; i <= b.last; ++i)
       plan.liveBytes[i] += b.bytes;
+  return buffers;
+}
+
+/// Fused results share their producer's offset.
+void shareFusedOffsets(const Function &f, MemoryPlan &plan) {
+  for (size_t j = 0; j < f.ops.size(); ++j)
+    if (plan.producerOf[j] >= 0)
+      plan.offsets[f.ops[j].results[0]] =
+          plan.offsets[f.ops[plan.producerOf[j]].results[0]];
+}
+
+} // namespace
+
+MemoryPlan planMemory(const Function &f, llvm::ArrayRef<int64_t> workspace,
+                      llvm::ArrayRef<int> producerOf) {
+  MemoryPlan plan;
+  plan.producerOf.assign(f.ops.size(), -1);
+  if (!producerOf.empty())
+    plan.producerOf.assign(producerOf.begin(), producerOf.end());
+  std::vector<Buffer> placed;
+  for (const Buffer &b : liveBuffers(f, workspace, plan)) {
     *b.offset = placeFirstFit(b, placed);
     plan.size = std::max(plan.size, *b.offset + b.bytes);
     placed.push_back(b);
   }
-  for (ValueId v = 0; v < f.valueTypes.size(); ++v)
-    if (sharesWith[v] != ~ValueId(0))
-      plan.offsets[v] = plan.offsets[sharesWith[v]];
+  shareFusedOffsets(f, plan);
+  return plan;
+}
+
+std::vector<int> fusionProducers(const Function &f) {
+  std::vector<int> producerOf(f.ops.size(), -1);
+  std::map<int64_t, int> first; // fused label -> its producer
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    auto it = f.ops[i].attrs.find("fused");
+    if (it == f.ops[i].attrs.end())
+      continue;
+    auto [at, isNew] =
+        first.emplace(std::get<int64_t>(it->second), static_cast<int>(i));
+    if (!isNew)
+      producerOf[i] = at->second;
+  }
+  return producerOf;
+}
+
+std::vector<int64_t> workspaceBytes(const Function &f) {
+  std::vector<int64_t> bytes;
+  for (const Op &op : f.ops) {
+    auto it = op.attrs.find("workspace_bytes");
+    bytes.push_back(it == op.attrs.end() ? 0 : std::get<int64_t>(it->second));
+  }
+  return bytes;
+}
+
+static llvm::Error planError(const Function &f, size_t op,
+                             const std::string &what) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 fmt::format("@{}: op {} ({}): {}", f.name, op,
+                                             mnemonic(f.ops[op].kind).str(),
+                                             what));
+}
+
+llvm::Expected<MemoryPlan> readMemoryPlan(const Function &f) {
+  // The attributes as written...
+  std::vector<int64_t> offsets(f.valueTypes.size(), -1),
+      workspaceOffsets(f.ops.size(), -1);
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const Op &op = f.ops[i];
+    if (auto it = op.attrs.find("offsets"); it != op.attrs.end()) {
+      const auto &values = std::get<std::vector<int64_t>>(it->second);
+      if (values.size() != op.results.size())
+        return planError(f, i, "offsets has one entry per result");
+      for (size_t r = 0; r < values.size(); ++r)
+        offsets[op.results[r]] = values[r];
+    }
+    if (auto it = op.attrs.find("workspace_offset"); it != op.attrs.end())
+      workspaceOffsets[i] = std::get<int64_t>(it->second);
+  }
+  // ... taken for exactly the buffers the liveness says the arena holds.
+  MemoryPlan plan;
+  plan.producerOf = fusionProducers(f);
+  std::vector<Buffer> buffers = liveBuffers(f, workspaceBytes(f), plan);
+  for (const Buffer &b : buffers) {
+    *b.offset = b.isWorkspace ? workspaceOffsets[b.owner] : offsets[b.owner];
+    if (*b.offset < 0 || *b.offset % kScratchAlign != 0 ||
+        *b.offset > std::numeric_limits<int64_t>::max() - b.bytes)
+      return planError(f, b.first,
+                       "has no valid arena placement; run plan-memory");
+    plan.size = std::max(plan.size, *b.offset + b.bytes);
+  }
+  shareFusedOffsets(f, plan);
   return plan;
 }
 

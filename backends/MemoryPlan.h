@@ -8,7 +8,7 @@
 #include "ir/IR.h"
 
 #include "llvm/ADT/ArrayRef.h"
-#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <vector>
@@ -36,16 +36,25 @@ struct MemoryPlan {
   int64_t size = 0;
 };
 
-/// Bytes of temporary workspace an op needs while it runs.
-using WorkspaceFn = llvm::function_ref<int64_t(const Function &, const Op &)>;
-
-/// Liveness-based first-fit placement of `f`'s intermediate values.
-/// `producerOf` (empty, or one entry per op as in MemoryPlan) names ops
-/// fused into an earlier op; each such op must have one result, and the
-/// results of a producer and of the ops fused into it, but the last of
-/// those, must be used only by those ops.
-MemoryPlan planMemory(const Function &f, WorkspaceFn workspace,
+/// Liveness-based first-fit placement of `f`'s intermediate values, with
+/// `workspace[i]` bytes of workspace for op i. `producerOf` (empty, or one
+/// entry per op as in MemoryPlan) names ops fused into an earlier op; each
+/// such op must have one result, and the results of a producer and of the
+/// ops fused into it, but the last of those, must be used only by those
+/// ops.
+MemoryPlan planMemory(const Function &f, llvm::ArrayRef<int64_t> workspace,
                       llvm::ArrayRef<int> producerOf = {});
+
+/// Per op, the op that computes it as its epilogue (the first op of its
+/// `fused` group when that is not the op itself), or -1.
+std::vector<int> fusionProducers(const Function &f);
+/// Per op, its `workspace_bytes` attribute, or 0.
+std::vector<int64_t> workspaceBytes(const Function &f);
+
+/// The plan plan-memory wrote into `f`'s `offsets` and `workspace_offset`
+/// attributes, checked: every arena value and workspace placed, inside a
+/// non-negative range.
+llvm::Expected<MemoryPlan> readMemoryPlan(const Function &f);
 
 /// Whether a value lives in the arena: defined by a non-constant op and not
 /// written straight into a result buffer.

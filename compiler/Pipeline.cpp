@@ -1,6 +1,8 @@
 // The pipeline, top to bottom. Semantic rewrites come first: fold-qdq turns
 // QDQ convolutions into the quantized ops QOperator models import to, then
-// dead-code elimination drops what the rewrites left unused.
+// dead-code elimination drops what the rewrites left unused. The schedule
+// follows: fusion groups, the kernel of each conv and matmul, and the
+// arena placement, all written into the IR, which the backend executes.
 #include "compiler/Pipeline.h"
 #include "ir/Errors.h"
 #include "ir/Printer.h"
@@ -14,8 +16,13 @@ namespace mnc {
 
 llvm::ArrayRef<const PassInfo *> pipelinePasses() {
   static const std::vector<const PassInfo *> passes = {
+      // Semantic rewrites: what is computed.
       lookupPass("fold-qdq"),
       lookupPass("dead-code-elimination"),
+      // Schedule: how, as attributes the interpreter ignores.
+      lookupPass("fuse-epilogues"),
+      lookupPass("select-kernels"),
+      lookupPass("plan-memory"),
   };
   return passes;
 }

@@ -49,6 +49,22 @@ llvm::ArrayRef<AttrInfo> attrSchema(OpKind kind) {
   return schemas[static_cast<unsigned>(kind)];
 }
 
+llvm::ArrayRef<AttrInfo> scheduleAttrs() {
+  static const AttrInfo rows[] = {
+#define MNC_SCHEDULE_ATTR(attr, Kind) {attr, AttrKind::Kind},
+#include "ir/Ops.def"
+  };
+  return rows;
+}
+
+std::optional<AttrKind> attrKindOf(OpKind kind, llvm::StringRef name) {
+  for (llvm::ArrayRef<AttrInfo> table : {attrSchema(kind), scheduleAttrs()})
+    for (const AttrInfo &info : table)
+      if (info.name == name)
+        return info.kind;
+  return std::nullopt;
+}
+
 llvm::StringRef attrKindName(AttrKind kind) {
   static constexpr const char *names[] = {"int",  "float",  "string",
                                           "ints", "floats", "tensor"};

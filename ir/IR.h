@@ -93,6 +93,11 @@ struct AttrInfo {
   AttrKind kind;
 };
 llvm::ArrayRef<AttrInfo> attrSchema(OpKind kind);
+/// The schedule attributes any op may carry (ir/Ops.def).
+llvm::ArrayRef<AttrInfo> scheduleAttrs();
+/// The kind of attribute `name` of an op of kind `kind`: from its schema,
+/// else a schedule attribute's, else nullopt.
+std::optional<AttrKind> attrKindOf(OpKind kind, llvm::StringRef name);
 
 using ValueId = uint32_t;
 

@@ -660,13 +660,12 @@ llvm::Error checkSignature(const Ctx &c) {
                       info.maxOperands, n);
   llvm::ArrayRef<AttrInfo> schema = attrSchema(c.op.kind);
   for (const auto &[name, value] : c.op.attrs) {
-    auto it = llvm::find_if(
-        schema, [&name = name](const AttrInfo &a) { return a.name == name; });
-    if (it == schema.end())
+    std::optional<AttrKind> kind = attrKindOf(c.op.kind, name);
+    if (!kind)
       return fail(c, "unknown attribute '{}'", name);
-    if (it->kind != attrKind(value))
+    if (*kind != attrKind(value))
       return fail(c, "attribute '{}' must be {}, got {}", name,
-                  attrKindName(it->kind).str(),
+                  attrKindName(*kind).str(),
                   attrKindName(attrKind(value)).str());
   }
   for (const AttrInfo &a : schema)

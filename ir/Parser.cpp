@@ -352,10 +352,7 @@ bool Parser::parseTensorLiteral(TensorLiteral &literal) {
 
 bool Parser::parseAttrValue(OpKind kind, llvm::StringRef name, Attr &value,
                             std::vector<TensorLiteral> &tensors) {
-  std::optional<AttrKind> schemaKind;
-  for (const AttrInfo &info : attrSchema(kind))
-    if (info.name == name)
-      schemaKind = info.kind;
+  std::optional<AttrKind> schemaKind = attrKindOf(kind, name);
   if (tok.kind == Tok::Int && schemaKind != AttrKind::Float) {
     int64_t v;
     if (parseInt(v))

@@ -24,6 +24,21 @@ llvm::Error foldConstants(Module &m);
 /// Assumes a verified module; patterns that do not match stay as they are.
 llvm::Error foldQdq(Module &m);
 
+/// Labels each f32 conv2d and the chain of elementwise ops after it that
+/// its kernel can compute on its accumulators with one `fused` value (see
+/// ir/Ops.def). A schedule pass: what is computed does not change.
+llvm::Error fuseEpilogues(Module &m);
+
+/// Writes into each conv2d and matmul the `ukernel` of backends/Kernels.def
+/// that runs it and its `workspace_bytes`. A schedule pass.
+llvm::Error selectKernels(Module &m);
+
+/// Places each intermediate value and workspace in the scratch arena and
+/// writes the `offsets` and `workspace_offset` attributes. Assumes
+/// fuse-epilogues and select-kernels ran (their attributes, or none). A
+/// schedule pass.
+llvm::Error planMemory(Module &m);
+
 /// A registered pass.
 struct PassInfo {
   llvm::StringRef flag;

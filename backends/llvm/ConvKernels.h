@@ -1,30 +1,16 @@
-// Fast paths of f32 conv2d: register-blocked kernels for the layer shapes
-// that carry nearly all of a MobileNet's work. Each returns false (having
-// emitted nothing) when `op` does not have its shape, so the caller falls
-// back to the generic loop nest.
+// The conv2d kernels of backends/Kernels.def: register-blocked kernels for
+// the layer shapes that carry nearly all of a MobileNet's work, run where
+// select-kernels chose them. Each returns false (having emitted nothing)
+// when `op` does not have its shape, which the caller reports as an
+// internal error: the table's predicate should have said so.
 #pragma once
 
+#include "backends/Kernels.h"
 #include "backends/llvm/Lowering.h"
 
 #include <optional>
 
 namespace mnc {
-
-/// Output rows of a direct conv are padded to a multiple of this many lanes
-/// in the workspace, enough for any target's vector (so the workspace size,
-/// which the memory plan needs before the target is known, is
-/// target-neutral).
-constexpr int64_t kDirectMaxLanes = 16;
-
-/// Geometry of a conv2d the direct kernels (f32 and quantized) take.
-struct DirectGeometry {
-  int64_t n, c, h, w, m, oh, ow, kh, kw, stride, pt, pl, groups;
-  int64_t cg, mg;      ///< Input and output channels per group.
-  int64_t rows, pitch; ///< Workspace plane extent.
-};
-/// The geometry of `op` if it is an undilated conv2d of stride 1 or 2 with
-/// few enough taps per output to unroll, whatever its element kinds.
-std::optional<DirectGeometry> directGeometry(const Function &f, const Op &op);
 
 /// 1x1, stride 1, unpadded, ungrouped conv with constant weights: a GEMM
 /// Y[M, HW] = W[M, C] * X[C, HW] per image.
@@ -32,8 +18,6 @@ bool lowerPointwiseConv(Lowering &l, const Op &op);
 
 /// Any other undilated conv of stride 1 or 2 (stem, depthwise, grouped).
 bool lowerDirectConv(Lowering &l, const Op &op);
-/// Bytes of workspace lowerDirectConv needs for `op` (0: not its shape).
-int64_t directConvWorkspace(const Function &f, const Op &op);
 
 /// Quantized 1x1, stride 1, unpadded, ungrouped conv with constant
 /// weights: an i32-accumulating GEMM with zero points folded at compile time.
@@ -42,10 +26,6 @@ bool lowerQuantPointwiseConv(Lowering &l, const Op &op);
 /// (depthwise): i32 accumulators in registers over zero-point-shifted
 /// workspace planes.
 bool lowerQuantDirectConv(Lowering &l, const Op &op);
-/// Bytes of workspace lowerQuantDirectConv needs for `op` (0: not its
-/// shape); never less than the generic quantized conv's, which takes over
-/// when the weights are not constant.
-int64_t quantDirectConvWorkspace(const Function &f, const Op &op);
 
 /// Per output channel of a quantized conv2d: the requantization multiplier
 /// sx*sw[m]/sy[m] (f32, in the reference's order of operations) and the

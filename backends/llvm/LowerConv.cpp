@@ -221,17 +221,28 @@ RequantTables requantTables(Lowering &l, const Op &op) {
 }
 
 llvm::Error lowerConv2d(Lowering &l, const Op &op) {
+  auto kernel = l.kernelOf(op);
+  if (!kernel)
+    return kernel.takeError();
   const TensorType &wt = l.f.type(op.operands[1]);
   Window g = windowOf(l.f, op, wt.shape[2], wt.shape[3]);
   int64_t groups = op.getInt("group");
-  if (l.f.type(op.operands[0]).isQuantized()) {
-    if (lowerQuantPointwiseConv(l, op) || lowerQuantDirectConv(l, op))
-      return llvm::Error::success();
+  switch (*kernel) {
+  case Kernel::F32Conv1x1:
+    return l.emitted(lowerPointwiseConv(l, op), op);
+  case Kernel::F32DirectConv:
+    return l.emitted(lowerDirectConv(l, op), op);
+  case Kernel::F32Conv:
+    return lowerConvF32(l, op, g, groups);
+  case Kernel::I8Conv1x1:
+    return l.emitted(lowerQuantPointwiseConv(l, op), op);
+  case Kernel::I8DirectConv:
+    return l.emitted(lowerQuantDirectConv(l, op), op);
+  case Kernel::I8Conv:
     return lowerConvQuantized(l, op, g, groups);
+  default:
+    return l.emitted(false, op);
   }
-  if (lowerPointwiseConv(l, op) || lowerDirectConv(l, op))
-    return llvm::Error::success();
-  return lowerConvF32(l, op, g, groups);
 }
 
 namespace {

@@ -174,47 +174,12 @@ void DirectEmitter::emit() {
 
 } // namespace
 
-int64_t directConvWorkspace(const Function &f, const Op &op) {
-  auto d = directShape(f, op);
-  return d ? d->cg * d->rows * d->pitch * 4 : 0;
-}
-
 bool lowerDirectConv(Lowering &l, const Op &op) {
   auto d = directShape(l.f, op);
   if (!d || kMaxLanes % l.lanes != 0)
     return false;
   DirectEmitter(l, op, *d).emit();
   return true;
-}
-
-/// Most taps (input channels per group x kernel extent) unrolled per
-/// output vector: the 3-channel 3x3 stem conv and 5x5 depthwise fit.
-constexpr int64_t kMaxUnrolledTaps = 32;
-
-std::optional<DirectGeometry> directGeometry(const Function &f, const Op &op) {
-  if (op.kind != OpKind::Conv2d)
-    return std::nullopt;
-  const TensorType &x = f.type(op.operands[0]), &wt = f.type(op.operands[1]),
-                   &y = f.type(op.results[0]);
-  auto strides = op.getInts("strides"), pads = op.getInts("pads");
-  bool dilated =
-      op.attrs.count("dilations") &&
-      llvm::any_of(op.getInts("dilations"), [](int64_t d) { return d != 1; });
-  // The taps of one output vector are unrolled into straight-line code,
-  // so convs with many input channels per group stay on the generic path.
-  if (dilated || strides[0] != strides[1] ||
-      (strides[0] != 1 && strides[0] != 2) ||
-      wt.shape[1] * wt.shape[2] * wt.shape[3] > kMaxUnrolledTaps)
-    return std::nullopt;
-  int64_t groups = op.getInt("group");
-  DirectGeometry d{
-      x.shape[0], x.shape[1], x.shape[2],  x.shape[3],  y.shape[1],
-      y.shape[2], y.shape[3], wt.shape[2], wt.shape[3], strides[0],
-      pads[0],    pads[1],    groups,      wt.shape[1], y.shape[1] / groups,
-      0,          0};
-  d.rows = (d.oh - 1) * d.stride + d.kh;
-  d.pitch = llvm::alignTo(d.ow, kDirectMaxLanes) * d.stride + d.kw;
-  return d;
 }
 
 } // namespace mnc

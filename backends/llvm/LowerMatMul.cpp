@@ -2,6 +2,7 @@
 // by a constant matrix is a panel GEMM (PanelGemm.cpp); otherwise rows of
 // the result are accumulated as y[i, :] += a[i, k] * b[k, :], so the inner loop
 // runs over contiguous columns of b and y and vectorizes.
+#include "backends/Kernels.h"
 #include "backends/llvm/Lowering.h"
 #include "backends/llvm/PanelGemm.h"
 
@@ -55,8 +56,13 @@ bool lowerConstantMatMul(Lowering &l, const Op &op) {
 } // namespace
 
 llvm::Error lowerMatMul(Lowering &l, const Op &op) {
-  if (lowerConstantMatMul(l, op))
-    return llvm::Error::success();
+  auto kernel = l.kernelOf(op);
+  if (!kernel)
+    return kernel.takeError();
+  if (*kernel == Kernel::F32PanelGemm)
+    return l.emitted(lowerConstantMatMul(l, op), op);
+  if (*kernel != Kernel::F32MatMul && *kernel != Kernel::I8MatMul)
+    return l.emitted(false, op);
   MatMulShape s = matMulShape(l.f, op);
   ValueId a = op.operands[0], bv = op.operands[1], y = op.results[0];
   const TensorType &at = l.f.type(a), &bt = l.f.type(bv), &yt = l.f.type(y);

@@ -207,12 +207,6 @@ void QuantDirectEmitter::emit() {
 
 } // namespace
 
-int64_t quantDirectConvWorkspace(const Function &f, const Op &op) {
-  auto d = quantDirectShape(f, op);
-  // i16 planes, but at least the generic lowering's i32 output plane.
-  return d ? std::max(d->cg * d->rows * d->pitch * 2, d->oh * d->ow * 4) : 0;
-}
-
 bool lowerQuantDirectConv(Lowering &l, const Op &op) {
   auto d = quantDirectShape(l.f, op);
   const Tensor *w = l.constantOf(op.operands[1]);

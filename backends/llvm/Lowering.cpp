@@ -3,9 +3,12 @@
 #include "backends/llvm/Lowering.h"
 #include "backends/llvm/ConvKernels.h"
 #include "backends/llvm/MathEmit.h"
+#include "ir/Errors.h"
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
+
+#include <fmt/format.h>
 
 namespace mnc {
 
@@ -48,6 +51,33 @@ llvm::SmallVector<const Op *, 4> Lowering::fusedInto(const Op &op) const {
 ValueId Lowering::destination(const Op &op) const {
   const Op *epilogue = epilogueOf(op);
   return epilogue ? epilogue->results[0] : op.results[0];
+}
+
+llvm::Expected<Kernel> Lowering::kernelOf(const Op &op) const {
+  auto it = op.attrs.find("ukernel");
+  std::optional<Kernel> k;
+  if (it != op.attrs.end())
+    k = parseKernelName(std::get<std::string>(it->second));
+  if (!k || !kernelApplies(*k, f, op))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        fmt::format("@{}: op {} ({}): {}", f.name, &op - f.ops.data(),
+                    mnemonic(op.kind).str(),
+                    it == op.attrs.end()
+                        ? std::string("no kernel chosen; run select-kernels")
+                        : fmt::format("kernel '{}' does not run it",
+                                      std::get<std::string>(it->second))));
+  return *k;
+}
+
+llvm::Error Lowering::emitted(bool ran, const Op &op) const {
+  if (ran)
+    return llvm::Error::success();
+  return llvm::make_error<InternalError>(
+      fmt::format("@{}: op {} ({}): the emitter of kernel '{}' does not take "
+                  "the op its predicate accepts",
+                  f.name, &op - f.ops.data(), mnemonic(op.kind).str(),
+                  op.getString("ukernel").str()));
 }
 
 const Tensor *Lowering::constantOf(ValueId v) const {
@@ -273,25 +303,6 @@ llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
   for (size_t d = 0; d < shape.size(); ++d)
     result.push_back(shape[d] == 1 ? 0 : own[d]);
   return result;
-}
-
-// Quantized conv2d accumulates one output plane, quantized matmul one
-// output row, in i32 before requantizing; f32 direct conv pads one
-// group of input planes.
-int64_t loweringWorkspace(const Function &f, const Op &op) {
-  if (op.kind == OpKind::Conv2d)
-    if (int64_t bytes = std::max(directConvWorkspace(f, op),
-                                 quantDirectConvWorkspace(f, op)))
-      return bytes;
-  if (!f.type(op.operands.empty() ? op.results[0] : op.operands[0])
-           .isQuantized())
-    return 0;
-  const TensorType &y = f.type(op.results[0]);
-  if (op.kind == OpKind::Conv2d)
-    return y.shape[2] * y.shape[3] * 4;
-  if (op.kind == OpKind::MatMul)
-    return y.shape.back() * 4;
-  return 0;
 }
 
 llvm::Error lowerOp(Lowering &l, const Op &op) {

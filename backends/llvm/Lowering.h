@@ -5,6 +5,7 @@
 // table, one `lower<Name>` per row of ir/Ops.def.
 #pragma once
 
+#include "backends/Kernels.h"
 #include "backends/MemoryPlan.h"
 #include "ir/IR.h"
 
@@ -54,6 +55,13 @@ public:
   /// workspace) are noalias: the memory plan keeps them disjoint, and
   /// without that knowledge LLVM cannot vectorize across arena pointers.
   llvm::Error lowerAsKernel(const Op &op);
+
+  /// The kernel select-kernels chose for `op` (its `ukernel` attribute),
+  /// checked to apply to it: an error if there is none or it does not.
+  llvm::Expected<Kernel> kernelOf(const Op &op) const;
+  /// Success if the kernel emitter for `op` ran (`ran`), else the internal
+  /// error that its kernel's predicate and emitter disagree.
+  llvm::Error emitted(bool ran, const Op &op) const;
 
   /// The literal of a value defined by a constant op, or null.
   const Tensor *constantOf(ValueId v) const;
@@ -126,14 +134,6 @@ llvm::SmallVector<int64_t, 4> broadcastStrides(llvm::ArrayRef<int64_t> shape,
 #define MNC_OP(Name, ...) llvm::Error lower##Name(Lowering &l, const Op &op);
 #include "ir/Ops.def"
 
-/// Per op, the index of the conv2d that computes it as part of its
-/// epilogue, or -1 (the `producerOf` input of planMemory). An epilogue is a
-/// chain of f32 elementwise ops (activations, and binary arithmetic whose
-/// other operand is a scalar constant or a same-shape value that exists
-/// before the conv runs) of which only the last result is used outside it,
-/// e.g. relu, clip, a residual add, or hard_swish as x * hard_sigmoid(x).
-std::vector<int> planEpilogues(const Function &f);
-
 /// Evaluates the epilogue of the op producing `produced` up to its last op
 /// `epilogue` on `acc`, the produced value at element `index` of the
 /// destination; `acc` may be a vector of `lanes` elements, in which case
@@ -144,8 +144,5 @@ llvm::Value *applyEpilogue(Lowering &l, const Op *epilogue, ValueId produced,
 
 /// Dispatches to the lowering function of `op`'s kind (from ir/Ops.def).
 llvm::Error lowerOp(Lowering &l, const Op &op);
-
-/// Bytes of workspace the lowering of `op` needs (see MemoryPlan).
-int64_t loweringWorkspace(const Function &f, const Op &op);
 
 } // namespace mnc

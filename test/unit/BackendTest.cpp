@@ -8,6 +8,7 @@
 #include "backends/Target.h"
 #include "backends/llvm/Lowering.h"
 #include "ir/Interpreter.h"
+#include "passes/Passes.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
@@ -44,7 +45,14 @@ Module buildModule(llvm::ArrayRef<Tensor> inputs, const BuildFn &build) {
                                         llvm::ArrayRef<Tensor> inputs,
                                         llvm::ArrayRef<Tensor> expected,
                                         const CompileOptions &opts = {}) {
-  auto outputs = runCompiled(m, inputs, opts);
+  // The schedule passes of the pipeline write what the backend executes.
+  Module scheduled = m;
+  llvm::Error (*const passes[])(Module &) = {fuseEpilogues, selectKernels,
+                                             planMemory};
+  for (auto pass : passes)
+    if (auto err = pass(scheduled))
+      return ::testing::AssertionFailure() << llvm::toString(std::move(err));
+  auto outputs = runCompiled(scheduled, inputs, opts);
   if (!outputs)
     return ::testing::AssertionFailure() << llvm::toString(outputs.takeError());
   if (outputs->size() != expected.size())
@@ -463,9 +471,10 @@ TEST(Backend, EpiloguePlanFusesWholeChainsOnly) {
                                          "cannot build the graph");
         return llvm::SmallVector<ValueId, 1>{*gated, *neg};
       });
+  ASSERT_FALSE(bool(fuseEpilogues(m)));
   const Function &f = m.functions.front();
   ASSERT_EQ(f.ops.size(), 10u);
-  EXPECT_EQ(planEpilogues(f),
+  EXPECT_EQ(fusionProducers(f),
             (std::vector<int>{-1, -1, 1, 1, -1, 4, -1, -1, -1, -1}));
 }
 
@@ -648,8 +657,7 @@ TEST(MemoryPlan, OverlappingLiveRangesGetDisjointBytes) {
   auto d = *b.create(OpKind::Abs, {c});
   auto e = *b.create(OpKind::Add, {a, d});
   b.addResult(*b.create(OpKind::Exp, {e}), "y");
-  MemoryPlan plan =
-      planMemory(f, [](const Function &, const Op &) { return int64_t(0); });
+  MemoryPlan plan = planMemory(f, {});
   // a lives until the add, so c and d must avoid it; c dies at d, so e may
   // reuse c's bytes.
   EXPECT_NE(plan.offsets[a], plan.offsets[c]);

@@ -1,0 +1,25 @@
+// select-kernels: names in each conv2d and matmul the kernel of the kernel
+// table (backends/Kernels.def) that runs it, and the workspace that kernel
+// needs, so the choice is in the IR for plan-memory, lit and the backend.
+#include "passes/Passes.h"
+
+#include "backends/Kernels.h"
+
+namespace mnc {
+
+llvm::Error selectKernels(Module &m) {
+  for (Function &f : m.functions)
+    for (Op &op : f.ops) {
+      op.attrs.erase("ukernel");
+      op.attrs.erase("workspace_bytes");
+      std::optional<Kernel> k = selectKernel(f, op);
+      if (!k)
+        continue;
+      op.attrs["ukernel"] = kernelName(*k).str();
+      if (int64_t bytes = kernelWorkspace(*k, f, op))
+        op.attrs["workspace_bytes"] = bytes;
+    }
+  return llvm::Error::success();
+}
+
+} // namespace mnc
