@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: compiles MobileNet V1, V2, V3-Small, V3-Large at 224, V2 0.35 at
-# 96 (torchvision graphs, random weights) and the pretrained int8 MobileNetV2,
-# and times mnc's object against ONNX Runtime on the same model and input in
+# 96 (torchvision graphs, random weights), the pretrained int8 MobileNetV2
+# (QOperator) and MobileNetV2 1.0 224 quantized to int8 QDQ by
+# tools/models/quantize_qdq.py (ONNX Runtime's quantize_static layout), and
+# times mnc's object against ONNX Runtime on the same model and input in
 # one run: ORT with 1 and 2 threads, mnc single-threaded. Prints milliseconds
 # (median) and the mnc/ORT ratio (below 1: mnc is faster). Not a test: there
 # is no pass/fail on time.
@@ -17,7 +19,7 @@ while [ $# -gt 0 ]; do
   --runs) runs=$2; shift 2 ;;
   --warmup) warmup=$2; shift 2 ;;
   --only) only=$2; shift 2 ;;
-  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -31,10 +33,19 @@ models="mobilenet_v1 mobilenet_v2 mobilenet_v3_small mobilenet_v3_large mobilene
   --only "$(echo $models | tr ' ' ,)" >&2
 cp examples/data/mobilenetv2-12-int8.onnx "$work/models/mobilenet_v2_int8.onnx"
 cp examples/data/coral_grace_hopper.npy "$work/models/mobilenet_v2_int8.input.npy"
-models="$models mobilenet_v2_int8"
+qdq=$work/models/mobilenet_v2_qdq
+[ -f "$qdq.onnx" ] || /usr/bin/python3 tools/models/quantize_qdq.py \
+  "$work/models/mobilenet_v2.onnx" "$qdq.onnx" --ort tools/ort/run.mjs >&2
+cp "$work/models/mobilenet_v2.input.npy" "$qdq.input.npy"
+models="$models mobilenet_v2_int8 mobilenet_v2_qdq"
 
 median() { sed -n 's/.*"median_ms":\([0-9.]*\).*/\1/p'; }
 
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+isa=AVX2
+case " $flags " in *" avx512f "*) isa=AVX-512 ;; esac
+case " $flags " in *" avx512_vnni "*) isa="$isa+VNNI" ;; esac
+echo "CPU:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) ($isa), $(nproc) cores"
 printf '%-22s %10s %10s %10s %10s %10s\n' model "mnc ms" "ORT 1t" "ORT 2t" "mnc/ORT1" "mnc/ORT2"
 for m in $models; do
   case ",$only," in ,, | *",$m,"*) ;; *) continue ;; esac
