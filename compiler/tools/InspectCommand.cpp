@@ -56,6 +56,11 @@ struct Layer {
   int64_t liveBytes = 0;
   /// The layer that computes this one as its epilogue, or -1.
   int fusedInto = -1;
+  /// The kernel select-kernels chose, if any.
+  std::string kernel;
+  /// Whether it computes in f32 on dequantized int8 values: a QDQ pattern
+  /// fold-qdq has no integer form for.
+  bool floatOnDequantized = false;
 };
 
 struct Summary {
@@ -85,6 +90,14 @@ Summary summarize(const Function &f, const CompileResult &compiled) {
     l.liveBytes = plan.liveBytes[i];
     if (plan.producerOf[i] >= 0)
       l.fusedInto = layerOf[plan.producerOf[i]];
+    if (auto it = op.attrs.find("ukernel"); it != op.attrs.end())
+      l.kernel = std::get<std::string>(it->second);
+    l.floatOnDequantized =
+        op.kind != OpKind::Quantize && op.kind != OpKind::Dequantize &&
+        f.type(op.results[0]).elem == ElemKind::F32 &&
+        llvm::any_of(op.operands, [&](ValueId v) {
+          return def[v] >= 0 && f.ops[def[v]].kind == OpKind::Dequantize;
+        });
     layerOf[i] = static_cast<int>(s.layers.size());
     s.macs += l.macs;
     s.params += l.params;
@@ -125,10 +138,21 @@ void printText(const Function &f, const Summary &s) {
         l.offset >= 0 ? std::to_string(l.offset) : std::string("output");
     os << row(i, mnemonic(l.op->kind).str(), out, l.macs, l.params, offset,
               l.bytes, l.liveBytes);
+    if (!l.kernel.empty())
+      os << "  " << l.kernel;
     if (l.fusedInto >= 0)
       os << fmt::format("  fused into #{}", l.fusedInto);
     os << '\n';
   }
+  std::vector<std::string> floats;
+  for (size_t i = 0; i < s.layers.size(); ++i)
+    if (s.layers[i].floatOnDequantized)
+      floats.push_back(
+          fmt::format("{} #{}", mnemonic(s.layers[i].op->kind).str(), i));
+  if (!floats.empty())
+    os << fmt::format("note: {} layers compute in f32 on dequantized values "
+                      "(no integer form in mnc): {}\n",
+                      floats.size(), fmt::join(floats, ", "));
   os << fmt::format("total: {} ops, {} MACs, {} params\n", s.layers.size(),
                     s.macs, s.params);
   os << fmt::format("scratch: {} bytes peak (the header's NAME_SCRATCH_SIZE), "
@@ -160,7 +184,10 @@ void printJson(const Function &f, const Summary &s) {
         {"bytes", l.bytes},
         {"live_bytes", l.liveBytes},
         {"fused_into",
-         l.fusedInto >= 0 ? llvm::json::Value(l.fusedInto) : nullptr}};
+         l.fusedInto >= 0 ? llvm::json::Value(l.fusedInto) : nullptr},
+        {"kernel", l.kernel.empty() ? llvm::json::Value(nullptr)
+                                    : llvm::json::Value(l.kernel)},
+        {"f32_on_dequantized", l.floatOnDequantized}};
     layers.push_back(std::move(row));
   }
   llvm::json::Object top{{"function", f.name},
