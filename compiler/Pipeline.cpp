@@ -27,22 +27,29 @@ llvm::ArrayRef<const PassInfo *> pipelinePasses() {
   return passes;
 }
 
-static llvm::Error checkPrintAfter(const PipelineOptions &opts) {
+static llvm::Error checkPassNames(const PipelineOptions &opts) {
   std::vector<llvm::StringRef> names;
   for (const PassInfo *pass : pipelinePasses())
     names.push_back(pass->flag);
+  auto check = [&](llvm::StringRef flag,
+                   const std::string &name) -> llvm::Error {
+    if (llvm::is_contained(names, name))
+      return llvm::Error::success();
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        fmt::format("--{}={}: no such pass in the pipeline; its passes are: {}",
+                    flag.str(), name, llvm::join(names, ", ")));
+  };
   for (const std::string &name : opts.printAfter)
-    if (!llvm::is_contained(names, name))
-      return llvm::createStringError(
-          llvm::inconvertibleErrorCode(),
-          fmt::format("--print-after={}: no such pass in the pipeline; its "
-                      "passes are: {}",
-                      name, llvm::join(names, ", ")));
+    if (auto err = check("print-after", name))
+      return err;
+  if (!opts.stopAfter.empty())
+    return check("stop-after", opts.stopAfter);
   return llvm::Error::success();
 }
 
 llvm::Error runPipeline(Module &m, const PipelineOptions &opts) {
-  if (auto err = checkPrintAfter(opts))
+  if (auto err = checkPassNames(opts))
     return err;
   for (const PassInfo *pass : pipelinePasses()) {
     if (auto err = pass->run(m))
@@ -57,6 +64,8 @@ llvm::Error runPipeline(Module &m, const PipelineOptions &opts) {
       print.elideConstantsLargerThan = 16;
       printModule(m, *opts.printTo, print);
     }
+    if (pass->flag == opts.stopAfter)
+      break;
   }
   return llvm::Error::success();
 }

@@ -18,6 +18,8 @@ struct PipelineOptions {
   /// Print the module after every pass, or after the passes named here.
   bool printAfterAll = false;
   std::vector<std::string> printAfter;
+  /// Stop after this pass (empty: run them all).
+  std::string stopAfter;
   llvm::raw_ostream *printTo = &llvm::errs();
 };
 
@@ -25,7 +27,8 @@ struct PipelineOptions {
 llvm::ArrayRef<const PassInfo *> pipelinePasses();
 
 /// Runs the pipeline on `m`, verifying the module after each pass. An
-/// unknown pass name in `opts.printAfter` is an error listing the passes.
+/// unknown pass name in `opts.printAfter` or `opts.stopAfter` is an error
+/// listing the passes.
 llvm::Error runPipeline(Module &m, const PipelineOptions &opts = {});
 
 } // namespace mnc

@@ -54,6 +54,11 @@ cl::opt<bool> printAfterAll("print-after-all",
                             cl::desc("Print the IR to stderr after every "
                                      "pass of the pipeline"),
                             cl::sub(compileCommand), cl::cat(outputOptions()));
+cl::opt<std::string> stopAfter("stop-after",
+                               cl::desc("With --emit ir: stop the pipeline "
+                                        "after this pass"),
+                               cl::value_desc("PASS"), cl::sub(compileCommand),
+                               cl::cat(outputOptions()));
 cl::list<std::string>
     printAfter("print-after",
                cl::desc("Print the IR to stderr after this pass "
@@ -86,7 +91,11 @@ llvm::Error writeFile(llvm::StringRef path, llvm::StringRef bytes) {
 }
 
 llvm::Error compile() {
+  if (!stopAfter.empty() && emitKind != Emit::IR)
+    return fail("--stop-after needs --emit ir: the backend lowers only a "
+                "module the whole pipeline scheduled");
   PipelineOptions pipeline;
+  pipeline.stopAfter = stopAfter;
   pipeline.printAfterAll = printAfterAll;
   pipeline.printAfter.assign(printAfter.begin(), printAfter.end());
   auto module = loadPipelined(modelPath, pipeline);
