@@ -526,17 +526,18 @@ Result inferSlice(const Ctx &c) {
   llvm::SmallVector<int64_t, 4> shape;
   for (size_t d = 0; d < x.rank(); ++d) {
     int64_t s = starts[d], e = ends[d], st = steps[d], n = x.shape[d];
+    // |step| <= max(n, 1) (a longer step takes the same one element), so
+    // that step * stride stays within the tensor's element count.
     bool ok = st > 0 ? (s >= 0 && s <= n && e >= 0 && e <= n)
                      : (st < 0 && s >= -1 && s < n && e >= -1 && e < n);
+    ok &= st >= -std::max<int64_t>(n, 1) && st <= std::max<int64_t>(n, 1);
     if (!ok)
       return fail(c,
                   "dim {}: start {}, end {}, step {} out of range for "
                   "extent {}",
                   d, s, e, st, n);
-    // In unsigned arithmetic so that no step, not even INT64_MIN, overflows.
     int64_t span = st > 0 ? e - s : s - e;
-    uint64_t stride = st > 0 ? uint64_t(st) : uint64_t(-(st + 1)) + 1;
-    shape.push_back(span > 0 ? int64_t((uint64_t(span) - 1) / stride + 1) : 0);
+    shape.push_back(span > 0 ? (span - 1) / std::abs(st) + 1 : 0);
   }
   return one(x.withShape(shape));
 }
@@ -550,12 +551,28 @@ Result inferPad(const Ctx &c) {
   if (auto err = expectAtMostMaxExtent(c, "pads"))
     return err;
   auto pads = c.op.getInts("pads");
+  llvm::StringRef mode = c.op.getString("mode");
   llvm::SmallVector<int64_t, 4> shape;
   for (size_t d = 0; d < x.rank(); ++d) {
-    int64_t n = x.shape[d] + pads[d] + pads[d + x.rank()];
+    int64_t before = pads[d], after = pads[d + x.rank()], in = x.shape[d];
+    int64_t n = in + before + after;
     if (n < 0)
       return fail(c, "pads crop dim {} below zero", d);
     shape.push_back(n);
+    // The rule of ONNX Runtime, PyTorch and TensorFlow, on the entries
+    // kept after negative pads crop: edge repeats the first or last entry,
+    // so there must be one; reflect mirrors the axis without repeating the
+    // edge entry, so it pads at most kept - 1 entries on each side.
+    int64_t kept =
+        in + std::min<int64_t>(before, 0) + std::min<int64_t>(after, 0);
+    int64_t widest = std::max(before, after);
+    if (mode == "edge" && widest > 0 && kept <= 0)
+      return fail(c, "mode edge cannot pad dim {}, which keeps no entries", d);
+    if (mode == "reflect" && widest > 0 && widest >= kept)
+      return fail(c,
+                  "mode reflect pads dim {} by {}, which needs more than the "
+                  "{} entries it keeps",
+                  d, widest, std::max<int64_t>(kept, 0));
   }
   return one(x.withShape(shape));
 }

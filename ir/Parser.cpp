@@ -253,8 +253,8 @@ bool Parser::parseType(TensorType &type) {
   }
   if (expect(Tok::LSquare, "'['"))
     return true;
-  // Cap the element count so a typo cannot request a huge allocation.
-  constexpr int64_t maxElements = int64_t(1) << 40;
+  // The element count is capped as for ONNX models, so a few lines of IR
+  // cannot ask the interpreter or a pass for terabytes.
   int64_t count = 1;
   if (tok.kind != Tok::RSquare) {
     do {
@@ -262,8 +262,11 @@ bool Parser::parseType(TensorType &type) {
       int64_t dim;
       if (parseInt(dim))
         return true;
-      if (dim < 0 || (dim > 0 && count > maxElements / dim))
+      if (dim < 0)
         return error(dimTok, "dimension out of range");
+      if (dim > 0 && count > maxTensorElements / dim)
+        return error(dimTok, fmt::format("shape has more than {} elements",
+                                         maxTensorElements));
       count *= dim;
       type.shape.push_back(dim);
     } while (consumeIf(Tok::Comma));

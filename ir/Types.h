@@ -47,6 +47,10 @@ struct QuantParams {
   bool operator!=(const QuantParams &o) const { return !(*this == o); }
 };
 
+/// Elements of any one tensor read from a file (an ONNX model or textual
+/// IR): 1 GiB of f32, where MobileNet activations have about a million.
+constexpr int64_t maxTensorElements = int64_t(1) << 28;
+
 /// A statically shaped tensor type. Rank 0 is a scalar.
 struct TensorType {
   ElemKind elem = ElemKind::F32;

@@ -41,12 +41,21 @@ struct Diagnostics {
   }
 };
 
+/// `name` as messages show it: a name from the file may be megabytes long,
+/// so one over 80 bytes is cut to its first 64 and its length.
+std::string shortName(llvm::StringRef name) {
+  if (name.size() <= 80)
+    return name.str();
+  return fmt::format("{}... ({} bytes)", name.take_front(64).str(),
+                     name.size());
+}
+
 std::string describeNode(const onnx::NodeProto &node, int index) {
   std::string domain = node.domain().empty() || node.domain() == "ai.onnx"
                            ? ""
                            : node.domain() + ".";
-  return fmt::format("node #{} '{}' ({}{})", index, node.name(), domain,
-                     node.op_type());
+  return fmt::format("node #{} '{}' ({}{})", index, shortName(node.name()),
+                     shortName(domain), shortName(node.op_type()));
 }
 
 class GraphImporter {
@@ -108,10 +117,11 @@ void GraphImporter::checkNodes() {
     int64_t opset = opsetOf(node);
     if (findOpImport(node.domain(), node.op_type(), opset))
       continue;
-    std::string name = !node.name().empty() ? fmt::format("'{}'", node.name())
-                       : node.output_size()
-                           ? fmt::format("#{} (output '{}')", i, node.output(0))
-                           : fmt::format("#{}", i);
+    std::string name =
+        !node.name().empty() ? fmt::format("'{}'", shortName(node.name()))
+        : node.output_size()
+            ? fmt::format("#{} (output '{}')", i, shortName(node.output(0)))
+            : fmt::format("#{}", i);
     diags.add(
         unsupported("{}", unsupportedOpMessage(node.domain(), node.op_type(),
                                                opset, name)),
@@ -318,11 +328,13 @@ void GraphImporter::importNodes() {
     NodeContext ctx(g, node, opsetOf(node));
     const OpImport *row =
         findOpImport(node.domain(), node.op_type(), ctx.opset());
+    // An attribute of the wrong type is the cause of whatever the import
+    // then made of its default value, so it is the error reported.
     llvm::Error err = row->import(ctx);
-    if (!err)
-      err = ctx.takeAttrError();
-    else
-      llvm::consumeError(ctx.takeAttrError());
+    if (llvm::Error attrErr = ctx.takeAttrError()) {
+      llvm::consumeError(std::move(err));
+      err = std::move(attrErr);
+    }
     if (err) {
       diags.add(std::move(err), where);
       poisonOutputs();

@@ -2,6 +2,7 @@
 #include "compiler/onnx/ModelReader.h"
 #include "compiler/onnx/Importer.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -9,6 +10,11 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <limits>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace mnc::onnximport {
 
@@ -21,12 +27,23 @@ llvm::Error invalid(fmt::format_string<Args...> format, Args &&...args) {
       fmt::format(format, std::forward<Args>(args)...));
 }
 
-/// Copies `values` converted to T into the tensor's bytes.
+/// Copies `values` converted to T into the tensor's bytes. Narrow integers
+/// travel in int32_data; one outside T's range is an error, not a wrapped
+/// value.
 template <typename T, typename Src>
-void fill(Tensor &t, const google::protobuf::RepeatedField<Src> &values) {
+llvm::Error fill(Tensor &t,
+                 const google::protobuf::RepeatedField<Src> &values) {
   T *out = t.data<T>();
-  for (int i = 0; i < values.size(); ++i)
-    out[i] = static_cast<T>(values.Get(i));
+  for (int i = 0; i < values.size(); ++i) {
+    Src v = values.Get(i);
+    if constexpr (std::is_integral_v<T> && sizeof(T) < sizeof(Src))
+      if (v < std::numeric_limits<T>::min() ||
+          v > std::numeric_limits<T>::max())
+        return invalid("value {} at index {} is out of range for {}", v, i,
+                       elemName(t.type.elem).str());
+    out[i] = static_cast<T>(v);
+  }
+  return llvm::Error::success();
 }
 
 /// The typed repeated field holding data of `elem`, and its length.
@@ -41,7 +58,13 @@ int typedFieldSize(const onnx::TensorProto &p, ElemKind elem) {
   }
 }
 
-void fillTyped(Tensor &t, const onnx::TensorProto &p) {
+/// Whether any typed repeated field holds data.
+bool hasTypedData(const onnx::TensorProto &p) {
+  return p.float_data_size() || p.int32_data_size() || p.int64_data_size() ||
+         p.double_data_size() || p.uint64_data_size() || p.string_data_size();
+}
+
+llvm::Error fillTyped(Tensor &t, const onnx::TensorProto &p) {
   switch (t.type.elem) {
   case ElemKind::F32:
     return fill<float>(t, p.float_data());
@@ -54,6 +77,7 @@ void fillTyped(Tensor &t, const onnx::TensorProto &p) {
   case ElemKind::U8:
     return fill<uint8_t>(t, p.int32_data());
   }
+  llvm_unreachable("every element kind is handled");
 }
 
 } // namespace
@@ -166,13 +190,23 @@ TensorReader::readExternal(const onnx::TensorProto &proto, uint64_t byteSize,
   if (!llvm::StringRef(realPath).starts_with(realBase.str().str() + "/"))
     return invalid("{}: external data path '{}' leaves the model's folder",
                    what.str(), location);
-  uint64_t fileSize = 0;
-  if (llvm::sys::fs::file_size(realPath, fileSize) || offset > fileSize ||
-      byteSize > fileSize - offset)
+  // Opened without blocking (a FIFO would wait for a writer forever) and
+  // checked on the open descriptor, so the file read is the file checked.
+  int fd = ::open(realPath.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return invalid("{}: cannot open external data file '{}'", what.str(),
+                   path.str().str());
+  auto closeFd = llvm::make_scope_exit([&] { ::close(fd); });
+  struct stat st;
+  if (::fstat(fd, &st) || !S_ISREG(st.st_mode))
+    return invalid("{}: external data file '{}' is not a regular file",
+                   what.str(), location);
+  uint64_t fileSize = st.st_size;
+  if (offset > fileSize || byteSize > fileSize - offset)
     return invalid("{}: external data file '{}' has no {} bytes at offset {}",
                    what.str(), location, byteSize, offset);
-  auto buffer = llvm::MemoryBuffer::getFileSlice(realPath, byteSize, offset,
-                                                 /*IsVolatile=*/false);
+  auto buffer = llvm::MemoryBuffer::getOpenFileSlice(
+      fd, realPath, byteSize, offset, /*IsVolatile=*/false);
   if (!buffer)
     return invalid("{}: cannot read {} bytes at offset {} of '{}': {}",
                    what.str(), byteSize, offset, location,
@@ -207,6 +241,9 @@ llvm::Expected<Tensor> TensorReader::read(const onnx::TensorProto &proto,
       return bytes.takeError();
     return Tensor(type, std::vector<uint8_t>(bytes->begin(), bytes->end()));
   }
+  // Data in two places has no one meaning.
+  if (proto.has_raw_data() && hasTypedData(proto))
+    return invalid("{}: has both raw_data and typed data", what.str());
   if (proto.has_raw_data()) {
     const std::string &raw = proto.raw_data();
     if (raw.size() != byteSize)
@@ -219,7 +256,8 @@ llvm::Expected<Tensor> TensorReader::read(const onnx::TensorProto &proto,
     return invalid("{}: {} values, but {} has {} elements", what.str(), n,
                    toString(type), type.numElements());
   Tensor t(type);
-  fillTyped(t, proto);
+  if (auto err = fillTyped(t, proto))
+    return invalid("{}: {}", what.str(), llvm::toString(std::move(err)));
   return t;
 }
 

@@ -21,11 +21,13 @@ struct Limits {
   /// Model files and the sum of all weight bytes (protobuf itself cannot
   /// parse messages over 2 GiB).
   uint64_t maxTotalBytes = uint64_t(2) << 30;
-  /// Elements of any one tensor, constant or activation (1 GiB of f32;
-  /// MobileNet activations have about a million).
-  int64_t maxElements = int64_t(1) << 28;
+  /// Elements of any one tensor, constant or activation.
+  int64_t maxElements = maxTensorElements;
   /// Rank of any tensor.
   size_t maxRank = 8;
+  /// Outputs of any one node (Split): each is a value to plan and check,
+  /// and MobileNets split into a handful.
+  int64_t maxOutputs = 1024;
 };
 
 /// The element kind of ONNX TensorProto data type `dataType`, or an

@@ -14,6 +14,9 @@ namespace {
 /// this (about 2^32 multiply-adds, seconds in the interpreter) stay in the
 /// graph unfolded.
 constexpr int64_t maxFoldWork = int64_t(1) << 32;
+/// And the whole model's folding stays within twice that: many ops each
+/// under the cap stay in the graph once it is spent.
+constexpr int64_t maxModelFoldWork = maxFoldWork * 2;
 
 /// An upper estimate of the work of evaluating `op`: multiply-adds for
 /// reductions over windows or inner dimensions, elements touched otherwise.
@@ -174,6 +177,17 @@ std::vector<float> NodeContext::getFloats(llvm::StringRef name,
   return {a->floats().begin(), a->floats().end()};
 }
 
+const onnx::TensorProto *NodeContext::getTensor(llvm::StringRef name) const {
+  const onnx::AttributeProto *a = attr(name);
+  if (!a)
+    return nullptr;
+  if (a->type() != onnx::AttributeProto::TENSOR) {
+    recordAttrError(name, "a tensor");
+    return nullptr;
+  }
+  return &a->t();
+}
+
 ValueId NodeContext::constant(Tensor value) {
   Builder b(g.f);
   ValueId v = b.constant(std::move(value));
@@ -233,12 +247,14 @@ NodeContext::createMulti(OpKind kind, llvm::ArrayRef<ValueId> operands,
   bool foldable =
       kind != OpKind::Quantize && kind != OpKind::Dequantize &&
       kind != OpKind::Requantize && !operands.empty() &&
-      llvm::all_of(operands,
-                   [&](ValueId v) { return constant(v) != nullptr; }) &&
-      foldWork(g.f, g.f.ops.back()) <= maxFoldWork;
-  if (foldable)
+      llvm::all_of(operands, [&](ValueId v) { return constant(v) != nullptr; });
+  int64_t work = foldable ? foldWork(g.f, g.f.ops.back()) : 0;
+  if (foldable && work <= maxFoldWork &&
+      work <= maxModelFoldWork - g.foldWorkSpent) {
+    g.foldWorkSpent += work;
     if (auto err = fold(g.f.ops.size() - 1))
       return err;
+  }
   return results;
 }
 

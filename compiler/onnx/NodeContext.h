@@ -25,6 +25,8 @@ struct GraphState {
   Limits limits;
   /// Reads Constant node tensors (which may use external data too).
   TensorReader *reader = nullptr;
+  /// Work spent folding constants so far (see NodeContext::createMulti).
+  int64_t foldWorkSpent = 0;
 };
 
 class NodeContext {
@@ -64,6 +66,9 @@ public:
                                std::vector<int64_t> def = {}) const;
   std::vector<float> getFloats(llvm::StringRef name,
                                std::vector<float> def = {}) const;
+  /// The tensor of attribute `name`, or null if it is absent or not a
+  /// tensor (then recorded as a type error).
+  const onnx::TensorProto *getTensor(llvm::StringRef name) const;
   /// The first attribute type error, if any.
   llvm::Error takeAttrError() const;
 

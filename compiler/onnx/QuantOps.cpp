@@ -20,10 +20,11 @@ struct QuantSpec {
 
 /// Quantization parameters from a constant scale input and an optional
 /// constant zero-point input (default: zero of `elem`). A scale with more
-/// than one element is per channel along `axis` of a tensor of rank `rank`.
+/// than one element is per channel along `axis` of a tensor of `shape`,
+/// one per entry of that axis.
 llvm::Expected<QuantSpec> quantSpec(NodeContext &ctx, unsigned scaleInput,
                                     unsigned zeroInput, int64_t axis,
-                                    int64_t rank,
+                                    llvm::ArrayRef<int64_t> shape,
                                     ElemKind elem = ElemKind::U8) {
   auto scales = ctx.constFloats(scaleInput);
   if (!scales)
@@ -52,9 +53,13 @@ llvm::Expected<QuantSpec> quantSpec(NodeContext &ctx, unsigned scaleInput,
     if (!(s > 0) || std::isinf(s))
       return unsupported("quantization scale {} is not positive and finite", s);
   if (scales->size() > 1) {
-    auto a = normalizeAxis(axis, rank);
+    auto a = normalizeAxis(axis, shape.size());
     if (!a)
       return a.takeError();
+    // Broadcasting other counts would change the result's shape.
+    if (static_cast<int64_t>(scales->size()) != shape[*a])
+      return invalid("{} scales for axis {} of extent {}", scales->size(), *a,
+                     shape[*a]);
     spec.params.axis = *a;
   }
   return spec;
@@ -115,7 +120,7 @@ llvm::Expected<ValueId> dequantizeInput(NodeContext &ctx, unsigned x,
   if (!v)
     return v.takeError();
   const TensorType &t = ctx.typeOf(*v);
-  auto spec = quantSpec(ctx, scale, zero, axis, t.rank(), t.elem);
+  auto spec = quantSpec(ctx, scale, zero, axis, t.shape, t.elem);
   if (!spec)
     return spec.takeError();
   if (!t.isQuantized() && !ctx.constant(*v) && t.elem == spec->elem)
@@ -131,7 +136,7 @@ llvm::Expected<ValueId> quantizeOutput(NodeContext &ctx, ValueId y,
                                        unsigned scale, unsigned zero,
                                        int64_t axis = 1) {
   const TensorType &t = ctx.typeOf(y);
-  auto spec = quantSpec(ctx, scale, zero, axis, t.rank());
+  auto spec = quantSpec(ctx, scale, zero, axis, t.shape);
   if (!spec)
     return spec.takeError();
   if (spec->elem == ElemKind::I32)
@@ -194,8 +199,8 @@ llvm::Error importQLinearConv(NodeContext &ctx) {
   auto x = ctx.input(0), w = ctx.input(3);
   if (!x || !w)
     return llvm::joinErrors(x.takeError(), w.takeError());
-  auto xs = quantSpec(ctx, 1, 2, 1, ctx.typeOf(*x).rank());
-  auto ws = quantSpec(ctx, 4, 5, 0, ctx.typeOf(*w).rank());
+  auto xs = quantSpec(ctx, 1, 2, 1, ctx.typeOf(*x).shape);
+  auto ws = quantSpec(ctx, 4, 5, 0, ctx.typeOf(*w).shape);
   if (!xs || !ws)
     return llvm::joinErrors(xs.takeError(), ws.takeError());
   if (xs->params.axis)
@@ -231,7 +236,7 @@ llvm::Error importQLinearConv(NodeContext &ctx) {
   auto shape = floatShape(ctx, OpKind::Conv2d, operands, attrs);
   if (!shape)
     return shape.takeError();
-  auto ys = quantSpec(ctx, 6, 7, 1, shape->size());
+  auto ys = quantSpec(ctx, 6, 7, 1, *shape);
   if (!ys)
     return ys.takeError();
   return bind(ctx, ctx.create(OpKind::Conv2d, operands, std::move(attrs),
@@ -246,8 +251,8 @@ llvm::Error importQLinearMatMul(NodeContext &ctx) {
     return llvm::joinErrors(a.takeError(), b.takeError());
   auto matmul = [&](ValueId a2, ValueId b2) -> llvm::Expected<ValueId> {
     int64_t bRank = ctx.typeOf(b2).rank();
-    auto as = quantSpec(ctx, 1, 2, -1, ctx.typeOf(a2).rank());
-    auto bs = quantSpec(ctx, 4, 5, bRank - 1, bRank);
+    auto as = quantSpec(ctx, 1, 2, -1, ctx.typeOf(a2).shape);
+    auto bs = quantSpec(ctx, 4, 5, bRank - 1, ctx.typeOf(b2).shape);
     if (!as || !bs)
       return llvm::joinErrors(as.takeError(), bs.takeError());
     auto aq = asQuantized(ctx, a2, *as), bq = asQuantized(ctx, b2, *bs);
@@ -256,7 +261,7 @@ llvm::Error importQLinearMatMul(NodeContext &ctx) {
     auto shape = floatShape(ctx, OpKind::MatMul, {*aq, *bq}, {});
     if (!shape)
       return shape.takeError();
-    auto ys = quantSpec(ctx, 6, 7, -1, shape->size());
+    auto ys = quantSpec(ctx, 6, 7, -1, *shape);
     if (!ys)
       return ys.takeError();
     return ctx.create(OpKind::MatMul, {*aq, *bq}, {},

@@ -5,6 +5,7 @@
 
 #include "llvm/Support/MathExtras.h"
 
+#include <limits>
 #include <numeric>
 
 namespace mnc::onnximport {
@@ -43,6 +44,10 @@ llvm::Error normalizeAxes(Ints &axes, int64_t rank) {
 }
 
 llvm::Expected<ElemKind> castTarget(int64_t to) {
+  // Checked before narrowing: 2^32 + 1 must not become FLOAT (1).
+  if (to < 0 || to > std::numeric_limits<int32_t>::max() ||
+      !onnx::TensorProto_DataType_IsValid(static_cast<int>(to)))
+    return invalid("attribute 'to' is {}, not an ONNX element type", to);
   return elemKindFromOnnx(static_cast<int32_t>(to), "Cast target");
 }
 
@@ -63,35 +68,35 @@ llvm::Error importIdentity(NodeContext &ctx) {
 llvm::Error importConstant(NodeContext &ctx) {
   if (ctx.node.attribute_size() != 1)
     return invalid("Constant needs exactly one attribute");
-  const onnx::AttributeProto &a = ctx.node.attribute(0);
-  llvm::StringRef name = a.name();
+  llvm::StringRef name = ctx.node.attribute(0).name();
   if (name == "value") {
-    auto t = ctx.reader().read(a.t(), "attribute 'value'");
+    const onnx::TensorProto *proto = ctx.getTensor("value");
+    if (!proto)
+      return llvm::Error::success(); // The attribute type error is reported.
+    auto t = ctx.reader().read(*proto, "attribute 'value'");
     if (!t)
       return t.takeError();
     return bind(ctx, ctx.constant(std::move(*t)));
   }
   if (name == "value_float")
-    return bind(ctx, ctx.constant(makeTensor(ElemKind::F32, {}, {a.f()})));
-  if (name == "value_int")
-    return bind(ctx,
-                ctx.constant(makeTensor(ElemKind::I64, {}, {double(a.i())})));
-  if (name == "value_floats" || name == "value_ints") {
-    bool isFloat = name == "value_floats";
-    std::vector<double> v;
-    if (isFloat)
-      v.assign(a.floats().begin(), a.floats().end());
-    else
-      for (int64_t i : a.ints())
-        v.push_back(static_cast<double>(i));
-    Tensor t(TensorType(isFloat ? ElemKind::F32 : ElemKind::I64,
-                        {static_cast<int64_t>(v.size())}));
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (isFloat)
-        t.data<float>()[i] = a.floats(i);
-      else
-        t.data<int64_t>()[i] = a.ints(i);
-    }
+    return bind(ctx, ctx.constant(makeTensor(ElemKind::F32, {},
+                                             {ctx.getFloat(name, 0)})));
+  // Integers are stored as they are, not through double, which is exact
+  // only up to 2^53.
+  if (name == "value_int" || name == "value_ints") {
+    Ints v =
+        name == "value_int" ? Ints{ctx.getInt(name, 0)} : ctx.getInts(name);
+    Ints shape;
+    if (name == "value_ints")
+      shape.push_back(v.size());
+    Tensor t(TensorType(ElemKind::I64, shape));
+    std::copy(v.begin(), v.end(), t.data<int64_t>());
+    return bind(ctx, ctx.constant(std::move(t)));
+  }
+  if (name == "value_floats") {
+    std::vector<float> v = ctx.getFloats(name);
+    Tensor t(TensorType(ElemKind::F32, {static_cast<int64_t>(v.size())}));
+    std::copy(v.begin(), v.end(), t.data<float>());
     return bind(ctx, ctx.constant(std::move(t)));
   }
   return unsupported("attribute '{}' is not supported", name.str());
@@ -104,8 +109,8 @@ llvm::Error importConstantOfShape(NodeContext &ctx) {
   if (auto err = checkShape(*shape, ctx.limits(), "shape"))
     return err;
   Tensor fillValue = makeTensor(ElemKind::F32, {1}, {0.0});
-  if (const onnx::AttributeProto *a = ctx.attr("value")) {
-    auto t = ctx.reader().read(a->t(), "attribute 'value'");
+  if (const onnx::TensorProto *proto = ctx.getTensor("value")) {
+    auto t = ctx.reader().read(*proto, "attribute 'value'");
     if (!t)
       return t.takeError();
     if (t->numElements() != 1)
@@ -242,6 +247,10 @@ llvm::Error importUnsqueeze(NodeContext &ctx) {
   if (!axes)
     return axes.takeError();
   const auto &in = ctx.typeOf(*x).shape;
+  // Bounded before the axes are normalized and searched once per dim.
+  if (in.size() + axes->size() > ctx.limits().maxRank)
+    return invalid("{} axes on rank {} exceed the rank limit of {}",
+                   axes->size(), in.size(), ctx.limits().maxRank);
   int64_t rank = in.size() + axes->size();
   if (auto err = normalizeAxes(*axes, rank))
     return err;
@@ -289,6 +298,15 @@ llvm::Error importSplit(NodeContext &ctx) {
   if (!axis)
     return axis.takeError();
   int64_t dim = xt.shape[*axis], n = ctx.node.output_size();
+  if (n == 0)
+    return invalid("Split needs at least one output");
+  if (n > ctx.limits().maxOutputs)
+    return invalid("{} outputs exceed the limit of {}", n,
+                   ctx.limits().maxOutputs);
+  if (ctx.opset() >= 18 && ctx.attr("num_outputs") &&
+      ctx.getInt("num_outputs", n) != n)
+    return invalid("num_outputs {} does not match the {} outputs",
+                   ctx.getInt("num_outputs", n), n);
   Ints sizes;
   if (ctx.opset() < 13) {
     sizes = ctx.getInts("split");
@@ -356,6 +374,11 @@ llvm::Error importSlice(NodeContext &ctx) {
     int64_t d = axes[k], n = in[d], step = steps[k];
     if (step == 0)
       return invalid("slice step must not be 0");
+    // A step beyond the extent takes one element at most, as the extent
+    // itself does; the IR keeps steps within it, so step * stride cannot
+    // overflow.
+    step = std::clamp<int64_t>(step, -std::max<int64_t>(n, 1),
+                               std::max<int64_t>(n, 1));
     int64_t b = starts[k] < 0 ? starts[k] + n : starts[k];
     int64_t f = ends[k] < 0 ? ends[k] + n : ends[k];
     if (step > 0) {

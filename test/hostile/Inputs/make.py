@@ -137,6 +137,37 @@ def case_typed_size_mismatch(out):
     save(add_init_model(t), out + ".onnx")
 
 
+def case_raw_and_typed(out):
+    # Both raw_data and float_data: which one is meant is not knowable.
+    t = shaped_init("w", [1, 4], bytes(16))
+    t.float_data.extend([1.0, 2.0, 3.0, 4.0])
+    save(add_init_model(t), out + ".onnx")
+
+
+def case_int8_out_of_range(out):
+    # int8 data travels in int32_data; 300 does not fit an int8.
+    t = TensorProto()
+    t.name, t.data_type = "w", TensorProto.INT8
+    t.dims.extend([4])
+    t.int32_data.extend([1, 2, 300, 4])
+    m = model([helper.make_node("Cast", ["w"], ["c"], to=F),
+               helper.make_node("Add", ["x", "c"], ["y"])],
+              [vinfo("x", [1, 4])], [vinfo("y", None)], [t])
+    save(m, out + ".onnx")
+
+
+def case_zero_point_out_of_range(out):
+    # A uint8 zero point of -1 (it would wrap to 255).
+    zp = TensorProto()
+    zp.name, zp.data_type = "zp", TensorProto.UINT8
+    zp.int32_data.append(-1)
+    m = model([helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["y"],
+                                name="q")],
+              [vinfo("x", [1, 4])], [vinfo("y", None)],
+              [helper.make_tensor("s", F, [], [0.1]), zp])
+    save(m, out + ".onnx")
+
+
 def case_weights_over_cap(out):
     # 3 GiB of f32 in one initializer, more than the 2 GiB weight cap.
     save(add_init_model(shaped_init("w", [3 << 28])), out + ".onnx")
@@ -241,6 +272,20 @@ def case_external_big_declared(out):
     external_model(out, external_init("w", [1 << 28], "w.bin"))
 
 
+def case_external_fifo(out):
+    # An empty tensor whose data file is a FIFO: opening it would block.
+    folder = os.path.dirname(out + ".onnx")
+    os.makedirs(folder, exist_ok=True)
+    fifo = os.path.join(folder, "w.bin")
+    if os.path.lexists(fifo):
+        os.remove(fifo)
+    os.mkfifo(fifo)
+    init = external_init("w", [0], "w.bin")
+    m = model([helper.make_node("Add", ["x", "w"], ["y"])],
+              [vinfo("x", [0])], [vinfo("y", None)], [init])
+    save(m, out + ".onnx")
+
+
 def case_reshape_huge(out):
     m = model([helper.make_node("Reshape", ["x", "s"], ["y"], name="big")],
               [vinfo("x", [1, 4])], [vinfo("y", None)],
@@ -273,6 +318,22 @@ def case_fold_bomb(out):
                helper.make_node("Add", ["x", "p"], ["y"])],
               [vinfo("x", [1, 4096])], [vinfo("y", None)],
               [shape_const("s", [4096, 4096])])
+    save(m, out + ".onnx")
+
+
+def case_fold_budget(out):
+    # Eight constant products of 2^31 multiply-adds each: every one is under
+    # the per-op folding cap, together they are four times the total budget.
+    one = helper.make_tensor("one", F, [1], [1.0])
+    nodes = [helper.make_node("ConstantOfShape", ["s"], ["c"], value=one)]
+    total = "x"
+    for i in range(8):
+        nodes.append(helper.make_node("MatMul", ["c", "c"], [f"p{i}"],
+                                      name=f"square{i}"))
+        nodes.append(helper.make_node("Add", [total, f"p{i}"], [f"t{i}"]))
+        total = f"t{i}"
+    m = model(nodes, [vinfo("x", [1, 1280])], [vinfo(total, None)],
+              [shape_const("s", [1280, 1280])])
     save(m, out + ".onnx")
 
 
@@ -402,6 +463,135 @@ def case_slice_extremes(out):
     m = model([helper.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"],
                                 name="slice")],
               [vinfo("x", [1, 2, 5, 5])], [vinfo("y", None)], consts)
+    save(m, out + ".onnx")
+
+
+def split_model(outputs, opset=13, **attrs):
+    return model([helper.make_node("Split", ["x"], outputs, name="split",
+                                   axis=1, **attrs),
+                  helper.make_node("Relu", ["x"], ["r"])],
+                 [vinfo("x", [1, 4])], [vinfo(o, None) for o in outputs] +
+                 [vinfo("r", None)], opset=opset)
+
+
+def case_split_no_outputs(out):
+    save(split_model([]), out + ".onnx")
+
+
+def case_split_zero_num_outputs(out):
+    save(split_model(["y"], opset=18, num_outputs=0), out + ".onnx")
+
+
+def case_split_many_outputs(out):
+    m = model([helper.make_node("Split", ["x"],
+                                [f"y{i}" for i in range(5000)], name="split",
+                                axis=1)],
+              [vinfo("x", [1, 5000])], [vinfo("y0", None)])
+    save(m, out + ".onnx")
+
+
+def case_unsqueeze_many_axes(out):
+    m = model([helper.make_node("Unsqueeze", ["x", "a"], ["y"], name="unsq")],
+              [vinfo("x", [1, 4])], [vinfo("y", None)],
+              [shape_const("a", list(range(1000000)))])
+    save(m, out + ".onnx")
+
+
+def pad_const_model(data, pads, mode):
+    """y = x + pad(constant data): the pad folds at import."""
+    shape = list(np.array(data).shape)
+    padded = [shape[d] + pads[d] + pads[d + len(shape)]
+              for d in range(len(shape))]
+    m = model([helper.make_node("Pad", ["d", "p"], ["q"], name="pad",
+                                mode=mode),
+               helper.make_node("Add", ["x", "q"], ["y"])],
+              [vinfo("x", padded)], [vinfo("y", None)],
+              [helper.make_tensor("d", F, shape,
+                                  np.array(data, np.float32).ravel()),
+               shape_const("p", pads)])
+    return m
+
+
+def case_pad_edge_empty_axis(out):
+    # Edge padding of an axis of extent 0 has no edge to repeat.
+    save(pad_const_model(np.zeros((0, 3)), [1, 0, 1, 0], "edge"),
+         out + ".onnx")
+
+
+def case_pad_reflect_wide(out):
+    # Reflecting 3 entries of an axis of 3 needs a 4th.
+    save(pad_const_model(np.ones((2, 3)), [0, 3, 0, 0], "reflect"),
+         out + ".onnx")
+
+
+def case_dequantize_extra_scales(out):
+    # Three scales along axis 1 of extent 1: broadcasting would widen y.
+    m = model([helper.make_node("DequantizeLinear", ["x", "s", "zp"], ["y"],
+                                name="dq", axis=1)],
+              [vinfo("x", [2, 1], TensorProto.INT8)], [vinfo("y", None)],
+              [helper.make_tensor("s", F, [3], [0.1, 0.2, 0.3]),
+               helper.make_tensor("zp", TensorProto.INT8, [3], [0, 0, 0])])
+    save(m, out + ".onnx")
+
+
+def case_constant_int64_max(out):
+    # x[:, 1:INT64_MAX] with the end from Constant value_int: 3 columns.
+    m = model([helper.make_node("Constant", [], ["e0"],
+                                value_int=(1 << 63) - 1),
+               helper.make_node("Unsqueeze", ["e0", "zero"], ["e"]),
+               helper.make_node("Slice", ["x", "s", "e", "a"], ["y"],
+                                name="slice")],
+              [vinfo("x", [1, 4])], [vinfo("y", None)],
+              [shape_const("s", [1]), shape_const("a", [1]),
+               shape_const("zero", [0])])
+    save(m, out + ".onnx")
+
+
+def case_cast_to_huge(out):
+    # 2^32 + 1 is FLOAT (1) only when truncated to 32 bits.
+    m = model([helper.make_node("Cast", ["x"], ["y"], name="cast",
+                                to=(1 << 32) + 1)],
+              [vinfo("x", [1, 4])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_slice_step_min(out):
+    # x[:, :, 4::INT64_MIN]: one row; the step times a stride overflows.
+    consts = [shape_const(n, [v]) for n, v in
+              [("s", -1), ("e", -(1 << 63)), ("a", 2), ("st", -(1 << 63))]]
+    m = model([helper.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"],
+                                name="slice")],
+              [vinfo("x", [1, 2, 5, 5])], [vinfo("y", None)], consts)
+    save(m, out + ".onnx")
+    np.save(out + "-input.npy",
+            np.arange(50, dtype=np.float32).reshape(1, 2, 5, 5))
+
+
+def case_attr_float_for_int(out):
+    conv_case(out, group=1.0)
+
+
+def case_attr_string_for_int(out):
+    m = model([helper.make_node("Cast", ["x"], ["y"], name="cast",
+                                to="FLOAT")],
+              [vinfo("x", [1, 4])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_constant_wrong_attr_type(out):
+    # Constant 'value' given as an INT, not a TENSOR.
+    node = helper.make_node("Constant", [], ["c"], name="const")
+    node.attribute.append(helper.make_attribute("value", 5))
+    node.attribute[0].name = "value"
+    m = model([node, helper.make_node("Add", ["x", "c"], ["y"])],
+              [vinfo("x", [1])], [vinfo("y", None)])
+    save(m, out + ".onnx")
+
+
+def case_long_node_name(out):
+    m = model([helper.make_node("Softmax", ["x"], ["y"], name="n" * (10 << 20),
+                                axis=5)],
+              [vinfo("x", [1, 4])], [vinfo("y", None)])
     save(m, out + ".onnx")
 
 
