@@ -55,6 +55,10 @@ public:
   /// without that knowledge LLVM cannot vectorize across arena pointers.
   llvm::Error lowerAsKernel(const Op &op);
 
+  /// Returns `code` from the function being emitted if `failed` holds; a
+  /// kernel's non-zero code is what NAME_run returns (a RunStatus).
+  void returnIf(llvm::Value *failed, llvm::Value *code);
+
   /// The literal of a value defined by a constant op, or null.
   const Tensor *constantOf(ValueId v) const;
 
