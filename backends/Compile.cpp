@@ -3,10 +3,13 @@
 #include "backends/HeaderWriter.h"
 #include "backends/llvm/CodeGen.h"
 #include "backends/llvm/Lowering.h"
+#include "ir/Errors.h"
 
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
 
 namespace mnc {
 
@@ -27,6 +30,34 @@ static int64_t constantBytes(const llvm::Module &m) {
   return total;
 }
 
+/// The arena and every caller buffer must be addressable with the target's
+/// pointer-sized signed offsets (the lowering's index type): on a 32-bit
+/// target, at most 2^31 - 1 bytes, else offsets would wrap negative.
+static llvm::Error checkAddressable(const Function &f, const MemoryPlan &plan,
+                                    const llvm::TargetMachine &tm) {
+  unsigned bits = tm.createDataLayout().getPointerSizeInBits();
+  if (bits >= 64)
+    return llvm::Error::success();
+  int64_t limit = (int64_t(1) << (bits - 1)) - 1;
+  auto tooBig = [&](llvm::StringRef what, int64_t bytes) {
+    return llvm::make_error<UnsupportedError>(fmt::format(
+        "{} needs {} bytes, more than the {} that a {}-bit target ({}) can "
+        "address",
+        what.str(), bytes, limit, bits, tm.getTargetTriple().str()));
+  };
+  if (plan.size > limit)
+    return tooBig("the scratch arena", plan.size);
+  for (size_t i = 0; i < f.args.size(); ++i)
+    if (f.type(f.args[i]).byteSize() > limit)
+      return tooBig("input '" + f.argNames[i] + "'",
+                    f.type(f.args[i]).byteSize());
+  for (size_t i = 0; i < f.results.size(); ++i)
+    if (f.type(f.results[i]).byteSize() > limit)
+      return tooBig("output '" + f.resultNames[i] + "'",
+                    f.type(f.results[i]).byteSize());
+  return llvm::Error::success();
+}
+
 llvm::Expected<CompileResult>
 compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   if (auto err = checkSymbolName(opts.name))
@@ -38,6 +69,8 @@ compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   if (!tm)
     return tm.takeError();
   MemoryPlan plan = planMemory(**f, loweringWorkspace, planEpilogues(**f));
+  if (auto err = checkAddressable(**f, plan, **tm))
+    return err;
   llvm::LLVMContext ctx;
   auto module = lowerFunction(**f, plan, opts.name, **tm, ctx);
   if (!module)

@@ -518,14 +518,16 @@ def case_c_hostile_names(out):
 
 
 def case_arena_6gib(out):
-    """Two live 3 GiB activations: 6 GiB of scratch."""
-    n = 3 << 28
-    nodes = [helper.make_node("Relu", ["x"], ["a"]),
-             helper.make_node("Neg", ["x"], ["b"]),
-             helper.make_node("Add", ["a", "b"], ["c"]),
-             helper.make_node("Relu", ["c"], ["y"])]
-    save(model(nodes, [vinfo("x", [n])], [vinfo("y", None)]), out + ".onnx")
-
+    """Six 1 GiB activations live at once: 6 GiB of scratch."""
+    ops = ["Relu", "Neg", "Abs", "Sigmoid", "Tanh", "Exp"]
+    nodes = [helper.make_node(op, ["x"], [f"a{i}"]) for i, op in enumerate(ops)]
+    total = "a0"
+    for i in range(1, len(ops)):
+        nodes.append(helper.make_node("Add", [total, f"a{i}"], [f"s{i}"]))
+        total = f"s{i}"
+    nodes.append(helper.make_node("Relu", [total], ["y"]))
+    save(model(nodes, [vinfo("x", [1 << 28])], [vinfo("y", None)]),
+         out + ".onnx")
 
 CASES = {name[len("case_"):].replace("_", "-"): fn
          for name, fn in globals().items() if name.startswith("case_")}
