@@ -4,10 +4,13 @@
 #include "backends/HeaderWriter.h"
 #include "backends/llvm/CodeGen.h"
 #include "backends/llvm/Lowering.h"
+#include "ir/Errors.h"
 
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
 
 namespace mnc {
 
@@ -19,13 +22,42 @@ llvm::Expected<const Function *> entryFunction(const Module &m) {
                                  "module has no function @main");
 }
 
-/// Bytes of the constant globals of `m`, as the object stores them.
+/// Bytes of the constant globals of `m` that code uses, as the object
+/// stores them.
 static int64_t constantBytes(const llvm::Module &m) {
   int64_t total = 0;
   for (const llvm::GlobalVariable &g : m.globals())
-    if (g.isConstant() && g.hasInitializer())
+    if (g.isConstant() && g.hasInitializer() && !g.use_empty())
       total += m.getDataLayout().getTypeAllocSize(g.getValueType());
   return total;
+}
+
+/// The arena and every caller buffer must be addressable with the target's
+/// pointer-sized signed offsets (the lowering's index type): on a 32-bit
+/// target, at most 2^31 - 1 bytes, else offsets would wrap negative.
+static llvm::Error checkAddressable(const Function &f, const MemoryPlan &plan,
+                                    const llvm::TargetMachine &tm) {
+  unsigned bits = tm.createDataLayout().getPointerSizeInBits();
+  if (bits >= 64)
+    return llvm::Error::success();
+  int64_t limit = (int64_t(1) << (bits - 1)) - 1;
+  auto tooBig = [&](llvm::StringRef what, int64_t bytes) {
+    return llvm::make_error<UnsupportedError>(fmt::format(
+        "{} needs {} bytes, more than the {} that a {}-bit target ({}) can "
+        "address",
+        what.str(), bytes, limit, bits, tm.getTargetTriple().str()));
+  };
+  if (plan.size > limit)
+    return tooBig("the scratch arena", plan.size);
+  for (size_t i = 0; i < f.args.size(); ++i)
+    if (f.type(f.args[i]).byteSize() > limit)
+      return tooBig("input '" + f.argNames[i] + "'",
+                    f.type(f.args[i]).byteSize());
+  for (size_t i = 0; i < f.results.size(); ++i)
+    if (f.type(f.results[i]).byteSize() > limit)
+      return tooBig("output '" + f.resultNames[i] + "'",
+                    f.type(f.results[i]).byteSize());
+  return llvm::Error::success();
 }
 
 llvm::Expected<CompileResult>
@@ -41,14 +73,20 @@ compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   auto plan = readMemoryPlan(**f);
   if (!plan)
     return plan.takeError();
+  if (auto err = checkAddressable(**f, *plan, **tm))
+    return err;
   llvm::LLVMContext ctx;
   auto module = lowerFunction(**f, *plan, opts.name, **tm, ctx);
   if (!module)
     return module.takeError();
-  optimizeModule(**module, **tm);
   CompileResult result;
   result.header = writeHeader(**f, *plan, opts.name);
   result.plan = std::move(*plan);
+  // Counting the weights needs only the passes that drop and merge
+  // constants; O3 on a long chain of ops would take minutes.
+  optimizeModule(**module, **tm,
+                 emit == EmitKind::Nothing ? Optimization::Constants
+                                           : Optimization::Full);
   result.weightBytes = constantBytes(**module);
   if (emit == EmitKind::Nothing)
     return result;

@@ -21,15 +21,15 @@ struct CompileOptions {
 };
 
 /// What compileModule produces besides the header; Nothing stops after
-/// lowering and optimization (for `mnc inspect`).
+/// lowering (for `mnc inspect`).
 enum class EmitKind { Object, Assembly, LLVMIR, Nothing };
 
 struct CompileResult {
   std::string code;   ///< Object bytes, assembly text or LLVM IR text.
   std::string header; ///< The C header (ABI v1).
   MemoryPlan plan;    ///< The scratch arena; plan.size is NAME_SCRATCH_SIZE.
-  /// Bytes of constant data (weights as packed for the kernels) in the
-  /// object's read-only data.
+  /// Bytes of constant data (weights as packed for the kernels) the
+  /// lowering puts in the object's read-only data.
   int64_t weightBytes = 0;
 };
 

@@ -41,15 +41,15 @@ llvm::Error checkSymbolName(llvm::StringRef name) {
                                  name.str().c_str());
 }
 
-static std::string cString(llvm::StringRef s) {
+std::string cStringLiteral(llvm::StringRef text) {
   std::string out = "\"";
-  for (char c : s) {
+  for (unsigned char c : text) {
     if (c == '"' || c == '\\')
-      out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      out += fmt::format("\\{:03o}", static_cast<unsigned char>(c));
+      out += {'\\', char(c)};
+    else if (c != '?' && llvm::isPrint(c))
+      out += char(c);
     else
-      out += c;
+      out += fmt::format("\\{:03o}", c);
   }
   return out + "\"";
 }
@@ -70,7 +70,7 @@ static void writeTensor(std::string &out, const std::string &prefix,
   out += fmt::format("/* {} \"{}\": {} */\n", prefix, commentSafe(name),
                      toString(t));
   out += fmt::format("#define {}_BYTES {}u\n", prefix, t.byteSize());
-  out += fmt::format("#define {}_NAME {}\n", prefix, cString(name));
+  out += fmt::format("#define {}_NAME {}\n", prefix, cStringLiteral(name));
   out +=
       fmt::format("#define {}_DTYPE \"{}\"\n", prefix, elemName(t.elem).str());
   out += fmt::format("#define {}_ELEMENT_SIZE {}u\n", prefix, elemSize(t.elem));
@@ -167,12 +167,19 @@ std::string writeHeader(const Function &f, const MemoryPlan &plan,
   for (size_t i = 0; i < f.results.size(); ++i)
     writeTensor(out, fmt::format("{}_OUTPUT{}", upper, i), f.type(f.results[i]),
                 f.resultNames[i]);
+  out +=
+      fmt::format("\n/* What {0}_run returns. {1}_ERR_INDEX: an index input\n"
+                  " * holds a value outside [-extent, extent) of the axis it\n"
+                  " * indexes; nothing was read outside the inputs and the\n"
+                  " * outputs are unspecified. */\n"
+                  "#define {1}_OK {2}\n#define {1}_ERR_INDEX {3}\n",
+                  name.str(), upper, int(RunOk), int(RunIndexError));
   out += fmt::format(
-      "\n/* Runs the model once. Returns 0 on success. Reads inputs, writes\n"
-      " * outputs, uses only scratch. */\n"
+      "\n/* Runs the model once. Returns {}_OK on success. Reads inputs,\n"
+      " * writes outputs, uses only scratch. */\n"
       "int {}_run(const void *const inputs[], void *const outputs[],\n"
       "           void *scratch);\n\n",
-      name.str());
+      upper, name.str());
   out += typedWrapper(f, name);
   out += "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return out;

@@ -13,6 +13,14 @@
 
 namespace mnc {
 
+/// What NAME_run returns (ABI v1), as NAME_OK and NAME_ERR_* in the header.
+enum RunStatus : int32_t {
+  RunOk = 0,
+  /// An index that arrived at run time is outside the axis it indexes;
+  /// nothing was read outside the inputs and the outputs are unspecified.
+  RunIndexError = 1,
+};
+
 /// Multiply-accumulates of one evaluation of `op` (conv2d and matmul count;
 /// other ops count none).
 int64_t opMacs(const Function &f, const Op &op);
@@ -22,6 +30,12 @@ int64_t macCount(const Function &f);
 
 /// Checks that `name` can prefix C symbols (a C identifier).
 llvm::Error checkSymbolName(llvm::StringRef name);
+
+/// `text` as a C string literal that means the same bytes in every C and
+/// C++ dialect: '?' (which could start a trigraph), control bytes and
+/// non-ASCII bytes become octal escapes, which cannot run into the next
+/// character the way \x escapes do.
+std::string cStringLiteral(llvm::StringRef text);
 
 /// The header text for `f` compiled as `name` with arena `plan`.
 std::string writeHeader(const Function &f, const MemoryPlan &plan,

@@ -5,6 +5,7 @@
 // every buffer it hands to the model with guard bytes and fails if any of
 // them changed.
 #include "backends/Compile.h"
+#include "backends/HeaderWriter.h"
 #include "ir/Errors.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -38,26 +39,17 @@ llvm::Error writeFile(llvm::StringRef path, llvm::StringRef bytes) {
   return llvm::Error::success();
 }
 
-/// `text` as a C string literal; octal escapes cannot run into the next
-/// character the way \x escapes do.
-std::string cString(llvm::StringRef text) {
-  std::string s = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\')
-      s += {'\\', char(c)};
-    else if (llvm::isPrint(c))
-      s += char(c);
-    else
-      s += fmt::format("\\{:03o}", c);
-  }
-  return s + "\"";
-}
+/// The driver's exit code when NAME_run returns NAME_ERR_INDEX: the input
+/// data's fault, not the harness's.
+constexpr int kIndexErrorExit = 8;
 
 /// The driver reads the inputs from and writes the outputs to `paths`
-/// (inputs first), compiled in because firmware has no command line; exit 3
-/// if a guard changed. Through newlib's semihosting, firmware opens the same
-/// host files. Buffers are aligned by hand: newlib has no posix_memalign
-/// behind its aligned_alloc.
+/// (inputs first), compiled in because firmware has no command line. It
+/// fills outputs and scratch with a pattern, surrounds every buffer with
+/// guard bytes and passes a null pointer for an empty one; exit 3 if a
+/// guard or an input byte changed. Through newlib's semihosting, firmware
+/// opens the same host files. Buffers are aligned by hand: newlib has no
+/// posix_memalign behind its aligned_alloc.
 std::string driverSource(const Function &f, llvm::StringRef name,
                          llvm::ArrayRef<std::string> paths) {
   std::string s = fmt::format(R"(#include "model.h"
@@ -72,11 +64,21 @@ static unsigned char *guarded(size_t n) {{
   memset(p, 0xA5, n + 2 * GUARD);
   return p + GUARD;
 }}
-static int intact(const unsigned char *p, size_t n) {{
-  for (size_t i = 0; i < GUARD; ++i)
-    if (p[-1 - (long)i] != 0xA5 || p[n + i] != 0xA5) return 0;
+static int intact(const char *what, int i, const unsigned char *p, size_t n) {{
+  for (size_t k = 0; k < GUARD; ++k)
+    if (p[-1 - (long)k] != 0xA5 || p[n + k] != 0xA5) {{
+      fprintf(stderr, "a guard byte of %s %d changed\n", what, i);
+      return 0;
+    }}
   return 1;
 }}
+static int unchanged(int i, const unsigned char *p, const unsigned char *copy,
+                     size_t n) {{
+  if (memcmp(p, copy, n) == 0) return 1;
+  fprintf(stderr, "input %d changed\n", i);
+  return 0;
+}}
+static void *orNull(unsigned char *p, size_t n) {{ return n ? p : NULL; }}
 static void load(const char *path, unsigned char *p, size_t n) {{
   FILE *f = fopen(path, "rb");
   if (!f || fread(p, 1, n, f) != n) exit(4);
@@ -90,35 +92,46 @@ int main(void) {{
   const void *inputs[{0}_NUM_INPUTS + 1];
   void *outputs[{0}_NUM_OUTPUTS + 1];
   unsigned char *scratch = guarded({0}_SCRATCH_SIZE);
-  int ok = 1;
+  int ok = 1, rc;
 )",
                               name.upper());
   for (size_t i = 0; i < f.args.size(); ++i)
     s += fmt::format("  unsigned char *in{1} = guarded({0}_INPUT{1}_BYTES);\n"
+                     "  unsigned char *copy{1} = guarded({0}_INPUT{1}_BYTES);\n"
                      "  load({2}, in{1}, {0}_INPUT{1}_BYTES);\n"
-                     "  inputs[{1}] = in{1};\n",
-                     name.upper(), i, cString(paths[i]));
+                     "  memcpy(copy{1}, in{1}, {0}_INPUT{1}_BYTES);\n"
+                     "  inputs[{1}] = orNull(in{1}, {0}_INPUT{1}_BYTES);\n",
+                     name.upper(), i, cStringLiteral(paths[i]));
   for (size_t i = 0; i < f.results.size(); ++i)
     s += fmt::format("  unsigned char *out{1} = guarded({0}_OUTPUT{1}_BYTES);\n"
-                     "  outputs[{1}] = out{1};\n",
+                     "  outputs[{1}] = orNull(out{1}, {0}_OUTPUT{1}_BYTES);\n",
                      name.upper(), i);
-  s += fmt::format("  if ({}_run(inputs, outputs, scratch) != 0) return 7;\n"
-                   "  ok &= intact(scratch, {}_SCRATCH_SIZE);\n",
-                   name.str(), name.upper());
+  s += fmt::format(
+      "  rc = {0}_run(inputs, outputs, orNull(scratch, {1}_SCRATCH_SIZE));\n"
+      "  if (rc == {1}_ERR_INDEX) return {2};\n"
+      "  if (rc != {1}_OK) return 7;\n"
+      "  ok &= intact(\"scratch\", 0, scratch, {1}_SCRATCH_SIZE);\n",
+      name.str(), name.upper(), kIndexErrorExit);
   for (size_t i = 0; i < f.args.size(); ++i)
-    s += fmt::format("  ok &= intact(in{1}, {0}_INPUT{1}_BYTES);\n",
-                     name.upper(), i);
+    s += fmt::format(
+        "  ok &= intact(\"input\", {1}, in{1}, {0}_INPUT{1}_BYTES);\n"
+        "  ok &= unchanged({1}, in{1}, copy{1}, "
+        "{0}_INPUT{1}_BYTES);\n",
+        name.upper(), i);
   for (size_t i = 0; i < f.results.size(); ++i)
-    s += fmt::format("  ok &= intact(out{1}, {0}_OUTPUT{1}_BYTES);\n"
-                     "  save({2}, out{1}, {0}_OUTPUT{1}_BYTES);\n",
-                     name.upper(), i, cString(paths[f.args.size() + i]));
+    s += fmt::format(
+        "  ok &= intact(\"output\", {1}, out{1}, {0}_OUTPUT{1}_BYTES);\n"
+        "  save({2}, out{1}, {0}_OUTPUT{1}_BYTES);\n",
+        name.upper(), i, cStringLiteral(paths[f.args.size() + i]));
   s += "  return ok ? 0 : 3;\n}\n";
   return s;
 }
 
+/// Runs `program`; `indexError`, if given, is the message (a user error)
+/// for the driver's exit kIndexErrorExit.
 llvm::Error runProgram(llvm::StringRef program,
                        llvm::ArrayRef<std::string> args, llvm::StringRef log,
-                       llvm::StringRef what) {
+                       llvm::StringRef what, llvm::StringRef indexError = "") {
   std::vector<llvm::StringRef> argv{program};
   for (const std::string &a : args)
     argv.push_back(a);
@@ -128,6 +141,8 @@ llvm::Error runProgram(llvm::StringRef program,
                                      0, &message);
   if (rc == 0)
     return llvm::Error::success();
+  if (rc == kIndexErrorExit && !indexError.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), indexError);
   auto text = llvm::MemoryBuffer::getFile(log);
   return fail(fmt::format("{} failed (exit {}){}{}", what.str(), rc,
                           message.empty() ? "" : ": " + message,
@@ -271,8 +286,8 @@ llvm::Expected<std::string> findTool(llvm::StringRef name,
 uint64_t firmwareDataBytes(const Function &f, int64_t scratchSize) {
   auto guarded = [](int64_t n) { return uint64_t(n) + 3 * 64; };
   uint64_t bytes = guarded(scratchSize) + (256 << 10);
-  for (ValueId v : f.args)
-    bytes += guarded(f.type(v).byteSize());
+  for (ValueId v : f.args) // and the copy that checks it stays unchanged
+    bytes += 2 * guarded(f.type(v).byteSize());
   for (ValueId v : f.results)
     bytes += guarded(f.type(v).byteSize());
   return bytes;
@@ -423,8 +438,12 @@ llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
     runArgs.push_back(program);
     program = *emulator;
   }
+  std::string indexError = fmt::format(
+      "{}_run returned {}_ERR_INDEX: an index input holds a value outside "
+      "the axis it indexes",
+      opts.name, llvm::StringRef(opts.name).upper());
   if (auto err = runProgram(program, runArgs, path("run.log"),
-                            "running the compiled model"))
+                            "running the compiled model", indexError))
     return err;
   return readOutputs(f, llvm::ArrayRef(files).drop_front(inputs.size()));
 }

@@ -130,11 +130,30 @@ def qoperator():
                  [vinfo("y", None)], inits, opset=13)
 
 
+def split_pad_gather():
+    """Split (with sizes), Pad in each mode and Gather of an activation with
+    constant and runtime indices."""
+    nodes = [
+        helper.make_node("Split", ["x", "sizes"], ["a", "b"], axis=1),
+        helper.make_node("Pad", ["a", "pads"], ["pr"], mode="reflect"),
+        helper.make_node("Pad", ["b", "pads"], ["pe"], mode="edge"),
+        helper.make_node("Pad", ["pr", "pads"], ["pc"], mode="constant"),
+        helper.make_node("Gather", ["pc", "idx"], ["g"], axis=2),
+        helper.make_node("Gather", ["pe", "i"], ["h"], axis=3),
+    ]
+    inits = [tensor("sizes", np.array([1, 2], np.int64)),
+             tensor("pads", np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)),
+             tensor("idx", np.array([0, -1, 2], np.int64))]
+    return model(nodes, [vinfo("x", [1, 3, 3, 3]),
+                         vinfo("i", [3], TensorProto.INT64)],
+                 [vinfo("g", None), vinfo("h", None)], inits)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for fn in (conv_relu, depthwise_pool_gemm, qdq, shape_subgraph,
-               resize_pad_slice, constants, qoperator):
+               resize_pad_slice, constants, qoperator, split_pad_gather):
         with open(os.path.join(out, fn.__name__.replace("_", "-") + ".onnx"),
                   "wb") as f:
             f.write(fn().SerializeToString())

@@ -72,6 +72,25 @@ llvm::Error checkNames(const Function &f) {
   return llvm::Error::success();
 }
 
+/// Constant gather indices must lie in [-extent, extent) of the gathered
+/// axis (ONNX Gather): the generated code trusts them, checking only the
+/// indices that arrive at run time.
+llvm::Error checkConstantIndices(const Function &f, size_t index,
+                                 const Tensor &indices) {
+  const Op &op = f.ops[index];
+  int64_t axis = op.getInt("axis");
+  int64_t extent = f.type(op.operands[0]).shape[axis];
+  for (int64_t k = 0, n = indices.numElements(); k < n; ++k) {
+    int64_t i = indices.getAsInt(k);
+    if (i < -extent || i >= extent)
+      return opError(f, index,
+                     "constant index {} (entry {}) is out of range for axis "
+                     "{} of extent {}",
+                     i, k, axis, extent);
+  }
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Error verifyOp(const Function &f, size_t index) {
@@ -106,6 +125,9 @@ llvm::Error verifyFunction(const Function &f) {
   if (auto err = checkNames(f))
     return err;
   Definitions defs(f);
+  // The literal of each value a constant op defines, for ops whose
+  // contract covers operand values.
+  std::vector<const Tensor *> constants(f.valueTypes.size(), nullptr);
   for (size_t i = 0; i < f.args.size(); ++i)
     if (auto err = defs.define(f.args[i], fmt::format("argument {}", i)))
       return err;
@@ -124,6 +146,11 @@ llvm::Error verifyFunction(const Function &f) {
         return err;
     if (auto err = verifyOp(f, i))
       return err;
+    if (op.kind == OpKind::Constant)
+      constants[op.results[0]] = &op.getTensor("value");
+    if (op.kind == OpKind::Gather && constants[op.operands[1]])
+      if (auto err = checkConstantIndices(f, i, *constants[op.operands[1]]))
+        return err;
   }
   for (size_t i = 0; i < f.results.size(); ++i)
     if (!defs.isDefined(f.results[i]))

@@ -8,6 +8,8 @@
 # Usage: scripts/test-sanitizers.sh [-jN]   (default -j1)
 # Extra: FUZZ_SECONDS=600 also fuzzes for that long (crashers land in
 #        build-fuzz/crashes/).
+# A failing test does not stop the later steps: every step runs, and the
+# script exits non-zero at the end if any failed. A failing build stops it.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,19 +26,21 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 cmake -G Ninja -S . -B build-asan -DMNC_SANITIZE=ON "${opt[@]}"
 ninja -C build-asan "$jobs"
-ctest --test-dir build-asan -V --no-tests=error
+status=0
+ctest --test-dir build-asan -V --no-tests=error || status=1
 
 if ! command -v clang++-19 > /dev/null; then
   echo "mnc: clang++-19 not found; skipping the fuzzer build"
-  exit 0
+  exit "$status"
 fi
 cmake -G Ninja -S . -B build-fuzz -DMNC_FUZZ=ON -DCMAKE_C_COMPILER=clang-19 \
   -DCMAKE_CXX_COMPILER=clang++-19 "${opt[@]}"
 ninja -C build-fuzz "$jobs" mnc-import-fuzzer
-ctest --test-dir build-fuzz -V -R '^fuzz-corpus$' --no-tests=error
+ctest --test-dir build-fuzz -V -R '^fuzz-corpus$' --no-tests=error || status=1
 if [[ -n ${FUZZ_SECONDS:-} ]]; then
   mkdir -p build-fuzz/corpus build-fuzz/crashes
   build-fuzz/bin/mnc-import-fuzzer build-fuzz/corpus fuzz/corpus \
     -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=10 \
-    -artifact_prefix=build-fuzz/crashes/
+    -artifact_prefix=build-fuzz/crashes/ || status=1
 fi
+exit "$status"

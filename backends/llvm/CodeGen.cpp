@@ -137,7 +137,8 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   return module;
 }
 
-void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm) {
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
+                    Optimization level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -155,8 +156,11 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm =
-      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  llvm::ModulePassManager mpm;
+  if (level == Optimization::Full)
+    mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  else
+    cantFail(pb.parsePassPipeline(mpm, "globaldce,constmerge"));
   mpm.run(module, mam);
 }
 

@@ -20,9 +20,13 @@ llvm::Expected<std::unique_ptr<llvm::Module>>
 lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
               llvm::TargetMachine &tm, llvm::LLVMContext &ctx);
 
-/// Runs LLVM's O3 pipeline with the target's cost model and without any
-/// library function, so no loop becomes a memset/memcpy call.
-void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm);
+/// Full: LLVM's O3 pipeline with the target's cost model and without any
+/// library function, so no loop becomes a memset/memcpy call. Constants:
+/// only drop unused globals and merge identical constants, which is what
+/// the object's read-only data size depends on (for `mnc inspect`).
+enum class Optimization { Full, Constants };
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
+                    Optimization level = Optimization::Full);
 
 enum class FileKind { Object, Assembly };
 

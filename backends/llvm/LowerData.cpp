@@ -2,6 +2,7 @@
 // transpose, slice, pad, gather and cast. Each is a loop nest over the
 // result (or operand) shape with a linear index map into the other side;
 // all strides are compile-time constants.
+#include "backends/HeaderWriter.h"
 #include "backends/llvm/Lowering.h"
 #include "backends/llvm/MathEmit.h"
 
@@ -107,6 +108,13 @@ llvm::Error lowerPad(Lowering &l, const Op &op) {
           ? l.f32(op.getFloat("value"))
           : llvm::ConstantInt::get(l.elemType(kind),
                                    static_cast<int64_t>(op.getFloat("value")));
+  // An empty input has no element to clamp to (mode "constant" only: the
+  // verifier rejects edge and reflect padding of an empty axis).
+  if (l.f.type(x).numElements() == 0) {
+    l.loop(0, l.f.type(y).numElements(),
+           [&](llvm::Value *i) { l.store(y, i, fill); });
+    return llvm::Error::success();
+  }
   l.loopNest(shape, [&](llvm::ArrayRef<llvm::Value *> ivs) {
     llvm::Value *inside = b.getTrue(), *at = l.idx(0);
     for (size_t d = 0; d < shape.size(); ++d) {
@@ -115,6 +123,8 @@ llvm::Error lowerPad(Lowering &l, const Op &op) {
       llvm::Value *low = b.CreateICmpSLT(i, l.idx(0));
       llvm::Value *high = b.CreateICmpSGE(i, l.idx(n));
       inside = b.CreateAnd(inside, b.CreateNot(b.CreateOr(low, high)));
+      // In range for the pads that the verifier admits: reflect needs
+      // pads < n, edge n >= 1.
       if (mode == "reflect") {
         i = b.CreateSelect(low, b.CreateNeg(i), i);
         i = b.CreateSelect(high, b.CreateSub(l.idx(2 * (n - 1)), i), i);
@@ -133,6 +143,25 @@ llvm::Error lowerPad(Lowering &l, const Op &op) {
   return llvm::Error::success();
 }
 
+/// Makes the kernel return RunIndexError before anything is read if an
+/// entry of `indices` (known only at run time; the verifier checks
+/// constant ones) is outside [-n, n). The compare is in the indices' own
+/// type, so that no i64 index truncates into range on a 32-bit target.
+static void checkIndices(Lowering &l, ValueId indices, int64_t n) {
+  auto &b = l.b;
+  llvm::Type *type = l.elemType(l.f.type(indices).elem);
+  llvm::Value *bad = l.local(b.getInt1Ty());
+  b.CreateStore(b.getFalse(), bad);
+  l.loop(0, l.f.type(indices).numElements(), [&](llvm::Value *j) {
+    llvm::Value *k = l.load(indices, j);
+    llvm::Value *out =
+        b.CreateOr(b.CreateICmpSLT(k, llvm::ConstantInt::get(type, -n)),
+                   b.CreateICmpSGE(k, llvm::ConstantInt::get(type, n)));
+    b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt1Ty(), bad), out), bad);
+  });
+  l.returnIf(b.CreateLoad(b.getInt1Ty(), bad), l.i32(RunIndexError));
+}
+
 llvm::Error lowerGather(Lowering &l, const Op &op) {
   ValueId x = op.operands[0], indices = op.operands[1], y = op.results[0];
   llvm::ArrayRef<int64_t> shape = l.f.type(x).shape;
@@ -143,6 +172,8 @@ llvm::Error lowerGather(Lowering &l, const Op &op) {
     inner *= shape[d];
   int64_t count = l.f.type(indices).numElements();
   auto &b = l.b;
+  if (!l.constantOf(indices))
+    checkIndices(l, indices, n);
   l.loop(0, outer, [&](llvm::Value *o) {
     l.loop(0, count, [&](llvm::Value *j) {
       llvm::Value *k = b.CreateSExtOrTrunc(l.load(indices, j), l.idxTy);

@@ -1,6 +1,7 @@
 // Lowering helpers (loops, element access, constant globals) and the
 // op-table dispatch.
 #include "backends/llvm/Lowering.h"
+#include "backends/HeaderWriter.h"
 #include "backends/llvm/ConvKernels.h"
 #include "backends/llvm/MathEmit.h"
 #include "ir/Errors.h"
@@ -80,6 +81,17 @@ llvm::Error Lowering::emitted(bool ran, const Op &op) const {
                   op.getString("ukernel").str()));
 }
 
+void Lowering::returnIf(llvm::Value *failed, llvm::Value *code) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  auto *bad = llvm::BasicBlock::Create(ctx, "fail", fn);
+  auto *ok = llvm::BasicBlock::Create(ctx, "ok", fn);
+  b.CreateCondBr(failed, bad, ok);
+  b.SetInsertPoint(bad);
+  b.CreateRet(code);
+  b.SetInsertPoint(ok);
+}
+
 const Tensor *Lowering::constantOf(ValueId v) const {
   if (defs[v] < 0 || f.ops[defs[v]].kind != OpKind::Constant)
     return nullptr;
@@ -120,7 +132,7 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
   llvm::Function *run = b.GetInsertBlock()->getParent();
   llvm::SmallVector<llvm::Type *, 8> params(args.size(), b.getPtrTy());
   auto *kernel = llvm::Function::Create(
-      llvm::FunctionType::get(b.getVoidTy(), params, false),
+      llvm::FunctionType::get(b.getInt32Ty(), params, false),
       llvm::Function::InternalLinkage,
       run->getName() + "." + mnemonic(op.kind) + "." + std::to_string(index),
       module);
@@ -130,7 +142,9 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
     kernel->addParamAttr(i, llvm::Attribute::NoAlias);
     kernel->addParamAttr(i, llvm::Attribute::NoCapture);
   }
-  b.CreateCall(kernel, args);
+  // Kernels that cannot fail return a constant 0, which LLVM propagates.
+  llvm::Value *status = b.CreateCall(kernel, args);
+  returnIf(b.CreateICmpNE(status, i32(RunOk)), status);
   llvm::IRBuilderBase::InsertPoint resume = b.saveIP();
 
   std::vector<llvm::Value *> outerPtrs = ptrs;
@@ -147,7 +161,7 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
                      ? kernel->getArg(args.size() - 1)
                      : nullptr;
   llvm::Error err = lowerOp(*this, op);
-  b.CreateRetVoid();
+  b.CreateRet(i32(RunOk));
   ptrs = std::move(outerPtrs);
   entry = outerEntry;
   workspaceArg = nullptr;

@@ -62,6 +62,9 @@ public:
   /// Success if the kernel emitter for `op` ran (`ran`), else the internal
   /// error that its kernel's predicate and emitter disagree.
   llvm::Error emitted(bool ran, const Op &op) const;
+  /// Returns `code` from the function being emitted if `failed` holds; a
+  /// kernel's non-zero code is what NAME_run returns (a RunStatus).
+  void returnIf(llvm::Value *failed, llvm::Value *code);
 
   /// The literal of a value defined by a constant op, or null.
   const Tensor *constantOf(ValueId v) const;

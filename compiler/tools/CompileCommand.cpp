@@ -5,6 +5,7 @@
 #include "ir/Printer.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -81,12 +82,99 @@ std::string defaultName(llvm::StringRef path) {
   return name;
 }
 
-llvm::Error writeFile(llvm::StringRef path, llvm::StringRef bytes) {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return fail(fmt::format("cannot write '{}': {}", path.str(), ec.message()));
+llvm::Error cannotWrite(llvm::StringRef path, std::error_code ec) {
+  return fail(fmt::format("cannot write '{}': {}", path.str(), ec.message()));
+}
+
+/// Writes `bytes` to `os` and flushes it (closing it if it owns its
+/// descriptor); a write error (a full disk) is returned rather than left
+/// for LLVM's fatal "IO failure".
+std::error_code writeOut(llvm::raw_fd_ostream &os, llvm::StringRef bytes,
+                         bool close) {
   os << bytes;
+  if (close)
+    os.close();
+  else
+    os.flush();
+  std::error_code ec = os.error();
+  os.clear_error();
+  return ec;
+}
+
+/// An output file that replaces what is at its path only on commit(): its
+/// bytes go to a temporary file in the same folder, renamed over the path
+/// once every output has been written, so that a failure leaves the user's
+/// files as they were and no temporary behind. Stdout ("-") and existing
+/// files that are not regular (/dev/null, a FIFO) are written in place:
+/// renaming over them would replace the device.
+class StagedFile {
+public:
+  static llvm::Expected<StagedFile> write(llvm::StringRef path,
+                                          llvm::StringRef bytes) {
+    namespace fs = llvm::sys::fs;
+    StagedFile file(path);
+    fs::file_status status;
+    if (path == "-" ||
+        (!fs::status(path, status) && fs::exists(status) &&
+         !fs::is_regular_file(status) && !fs::is_directory(status))) {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(path, ec);
+      if (ec || (ec = writeOut(os, bytes, /*close=*/true)))
+        return cannotWrite(path, ec);
+      return file;
+    }
+    auto temp =
+        fs::TempFile::create(path + ".tmp%%%%%%", fs::all_read | fs::all_write);
+    if (!temp)
+      return cannotWrite(path, llvm::errorToErrorCode(temp.takeError()));
+    llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+    if (std::error_code ec = writeOut(os, bytes, /*close=*/false)) {
+      llvm::consumeError(temp->discard());
+      return cannotWrite(path, ec);
+    }
+    file.temp.emplace(std::move(*temp));
+    return file;
+  }
+
+  StagedFile(StagedFile &&other)
+      : path(std::move(other.path)), temp(std::move(other.temp)) {
+    other.temp.reset();
+  }
+  ~StagedFile() {
+    if (temp)
+      llvm::consumeError(temp->discard());
+  }
+
+  /// Renames the temporary file over the path.
+  llvm::Error commit() {
+    if (!temp)
+      return llvm::Error::success();
+    llvm::Error err = temp->keep(path);
+    temp.reset();
+    if (err)
+      return cannotWrite(path, llvm::errorToErrorCode(std::move(err)));
+    return llvm::Error::success();
+  }
+
+private:
+  explicit StagedFile(llvm::StringRef path) : path(path.str()) {}
+  std::string path;
+  std::optional<llvm::sys::fs::TempFile> temp;
+};
+
+/// Writes each (path, bytes) pair, all or none of the regular files.
+llvm::Error
+writeFiles(llvm::ArrayRef<std::pair<llvm::StringRef, llvm::StringRef>> files) {
+  std::vector<StagedFile> staged;
+  for (auto [path, bytes] : files) {
+    auto file = StagedFile::write(path, bytes);
+    if (!file)
+      return file.takeError();
+    staged.push_back(std::move(*file));
+  }
+  for (StagedFile &file : staged)
+    if (auto err = file.commit())
+      return err;
   return llvm::Error::success();
 }
 
@@ -102,7 +190,7 @@ llvm::Error compile() {
   if (!module)
     return module.takeError();
   if (emitKind == Emit::IR)
-    return writeFile(outputPath, toText(*module));
+    return writeFiles({{outputPath, toText(*module)}});
   CompileOptions opts;
   opts.target = target.spec();
   opts.name = symbolName.empty() ? defaultName(modelPath) : symbolName;
@@ -112,11 +200,9 @@ llvm::Error compile() {
   auto result = compileModule(*module, opts, kind);
   if (!result)
     return result.takeError();
-  if (auto err = writeFile(outputPath, result->code))
-    return err;
-  if (!headerPath.empty())
-    return writeFile(headerPath, result->header);
-  return llvm::Error::success();
+  if (headerPath.empty())
+    return writeFiles({{outputPath, result->code}});
+  return writeFiles({{outputPath, result->code}, {headerPath, result->header}});
 }
 
 int run() {

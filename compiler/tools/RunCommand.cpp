@@ -1,11 +1,11 @@
 // `mnc run`: runs a model on tensors from files and writes each output as
-// DIR/<output name>.npy. With --reference the IR interpreter computes the
-// outputs from the module after the pass pipeline (--reference=imported:
-// as imported); without it, the model is compiled (for the host or --target),
-// linked with a generated driver by `cc` (AArch64 Linux: by
-// `aarch64-linux-gnu-gcc -static`, run under `qemu-aarch64`; Cortex-M:
-// semihosted firmware by `arm-none-eabi-gcc`, run under `qemu-system-arm`)
-// and run.
+// DIR/<output name>.npy (the name %-escaped as a file name). With --reference
+// the IR interpreter computes the outputs from the module after the pass
+// pipeline (--reference=imported: as imported); without it, the model is
+// compiled (for the host or --target), linked with a generated driver by `cc`
+// (AArch64 Linux: by `aarch64-linux-gnu-gcc -static`, run under `qemu-aarch64`;
+// Cortex-M: semihosted firmware by `arm-none-eabi-gcc`, run under
+// `qemu-system-arm`) and run.
 #include "backends/Compile.h"
 #include "compiler/TensorIO.h"
 #include "compiler/tools/Command.h"
@@ -34,7 +34,10 @@ cl::list<std::string> inputFlags("input",
                                  cl::sub(runCommand), cl::cat(inputOptions()));
 cl::opt<std::string> outputDir("output-dir", cl::Required,
                                cl::desc("Folder for the output .npy files "
-                                        "(created if missing)"),
+                                        "(created if missing), one per "
+                                        "output: NAME.npy, with bytes of "
+                                        "NAME outside [A-Za-z0-9_.-] (and "
+                                        "a leading '.') as %XX"),
                                cl::value_desc("DIR"), cl::sub(runCommand),
                                cl::cat(outputOptions()));
 /// What computes the outputs: compiled code, or the reference interpreter
@@ -65,14 +68,18 @@ llvm::Error fail(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// Output names become file names: anything outside [A-Za-z0-9_.-] is '_'.
-std::string sanitize(llvm::StringRef name) {
+/// An output name as a file name, distinct for distinct names: bytes
+/// outside [A-Za-z0-9_.-] and a leading '.' become %XX (hex), as in URLs;
+/// the empty name is "%".
+std::string fileNameOf(llvm::StringRef name) {
+  if (name.empty())
+    return "%";
   std::string out;
-  for (char c : name)
-    out.push_back(llvm::isAlnum(c) || c == '_' || c == '.' || c == '-' ? c
-                                                                       : '_');
-  if (out.empty() || out == "." || out == "..")
-    out = "output" + out;
+  for (unsigned char c : name) {
+    bool plain =
+        llvm::isAlnum(c) || c == '_' || c == '-' || (c == '.' && !out.empty());
+    out += plain ? std::string(1, char(c)) : fmt::format("%{:02X}", c);
+  }
   return out;
 }
 
@@ -135,18 +142,19 @@ int run() {
   auto outputs = reference
                      ? interpret(*f, *inputs)
                      : runCompiled(*module, *inputs, CompileOptions{spec});
-  if (!outputs) {
-    // The inputs were checked against the model above, so only an op or
-    // type the backend does not support is the model's doing.
-    int code = reportError(outputs.takeError());
-    return code == Unsupported ? Unsupported : InternalError;
-  }
+  // The inputs were checked against the model above. What fails now is an
+  // op or type the backend does not support (exit 2), data that an op
+  // rejects at run time, as an index out of range (the interpreter's
+  // errors, and NAME_ERR_INDEX from compiled code: exit 1), or the harness
+  // (InternalError, exit 3).
+  if (!outputs)
+    return reportError(outputs.takeError());
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     return reportError(fail(fmt::format("cannot create '{}': {}",
                                         outputDir.getValue(), ec.message())));
   for (size_t i = 0; i < outputs->size(); ++i) {
     llvm::SmallString<256> path(outputDir);
-    llvm::sys::path::append(path, sanitize(f->resultNames[i]) + ".npy");
+    llvm::sys::path::append(path, fileNameOf(f->resultNames[i]) + ".npy");
     if (auto err = writeNpy(path, (*outputs)[i]))
       return reportError(std::move(err));
     llvm::outs() << fmt::format("{}: {} -> {}\n", f->resultNames[i],

@@ -48,7 +48,13 @@ from onnx import numpy_helper
 
 
 def sanitize(name):
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    """The file name (without .npy) `mnc run` writes output `name` to: bytes
+    outside [A-Za-z0-9_.-] and a leading '.' as %XX."""
+    if not name:
+        return "%"
+    return "".join(
+        chr(b) if re.fullmatch(r"[A-Za-z0-9_-]", chr(b)) or (b == 46 and i)
+        else "%%%02X" % b for i, b in enumerate(name.encode()))
 
 
 def output_steps(model_path):

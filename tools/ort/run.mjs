@@ -10,7 +10,7 @@ import { commonUsage, fail, openSession, parseCommandLine, shapeText } from './s
 const usage = `usage: node tools/ort/run.mjs MODEL.onnx --input NAME=FILE.npy... --output-dir DIR
                            [--threads N] [--exact-int8] [--shape NAME=1x3x224x224]...
 Runs MODEL with ONNX Runtime (all graph optimizations), writes each output
-as DIR/<name>.npy (characters outside [A-Za-z0-9_.-] in the name become '_')
+as DIR/<name>.npy (bytes outside [A-Za-z0-9_.-] in the name, and a leading '.', become %XX)
 and prints "name dtype shape" per output.
 --shape reshapes an input and pins the model's symbolic dimensions to it.
 ${commonUsage}`;
@@ -27,10 +27,21 @@ try {
   fail(`${args.model}: ${e.message}`);
 }
 
+// The file name mnc run gives an output: bytes outside [A-Za-z0-9_.-] and a
+// leading '.' as %XX.
+function fileName(name) {
+  if (name === '') return '%';
+  return [...Buffer.from(name, 'utf8')].map((b, i) => {
+    const c = String.fromCharCode(b);
+    return /[A-Za-z0-9_-]/.test(c) || (c === '.' && i > 0)
+      ? c : '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }).join('');
+}
+
 mkdirSync(outDir, { recursive: true });
 const written = new Map();
 for (const name of session.outputNames) {
-  const file = name.replace(/[^A-Za-z0-9_.-]/g, '_') + '.npy';
+  const file = fileName(name) + '.npy';
   if (written.has(file)) fail(`outputs '${written.get(file)}' and '${name}' both map to ${file}`);
   written.set(file, name);
   const t = results[name];

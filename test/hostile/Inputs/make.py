@@ -629,6 +629,96 @@ def len_header(text):
     return len(body).to_bytes(2, "little") + body
 
 
+# Generated code and outputs (backend side): indices and pad widths that
+# would read outside a buffer, names that are not safe as file names or C
+# string literals, a scratch arena larger than a 32-bit address space.
+
+def gather_model(indices=None, xshape=(3, 2), ishape=(2,)):
+    """y = gather(x, indices, axis 0); indices constant, or an i64 input."""
+    node = helper.make_node("Gather", ["x", "i"], ["y"], name="gather")
+    inputs = [vinfo("x", list(xshape))]
+    inits = []
+    if indices is None:
+        inputs.append(vinfo("i", list(ishape), TensorProto.INT64))
+    else:
+        inits.append(helper.make_tensor("i", TensorProto.INT64,
+                                        [len(indices)], indices))
+    return model([node], inputs, [vinfo("y", None)], inits)
+
+
+def case_gather_past_end(out):
+    save(gather_model([0, 3]), out + ".onnx")
+
+
+def case_gather_below_start(out):
+    save(gather_model([-4, 1]), out + ".onnx")
+
+
+def case_gather_huge(out):
+    save(gather_model([10 ** 6]), out + ".onnx")
+
+
+def case_gather_runtime(out):
+    """Indices from the caller: in range (negative counts from the end), one
+    past the end, below -extent, 10^6, and 2^32 + 1 (1 if truncated to 32
+    bits)."""
+    save(gather_model(), out + ".onnx")
+    np.save(out + "-x.npy", np.arange(6, dtype=np.float32).reshape(3, 2))
+    for name, idx in [("ok", [2, -3]), ("past-end", [0, 3]),
+                      ("below-start", [-4, 0]), ("huge", [1, 10 ** 6]),
+                      ("wrap", [1, (1 << 32) + 1])]:
+        np.save(f"{out}-{name}.npy", np.array(idx, np.int64))
+
+
+def pad_model(xshape, pads, mode):
+    node = helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode=mode)
+    return model([node], [vinfo("x", list(xshape))], [vinfo("y", None)],
+                 [shape_const("p", pads)])
+
+
+def case_pad_modes(out):
+    """Pads of each mode as wide as ONNX allows (reflect: kept entries - 1), with
+    cropping on the other side, and constant padding of an empty axis."""
+    rng = np.random.default_rng(3)
+    for mode, xshape, pads in [
+            ("reflect", (1, 2, 3, 4), [0, 1, 2, 1, 0, 0, 2, -2]),
+            ("edge", (1, 1, 3, 1), [0, 0, 3, 5, 0, 0, -1, 2]),
+            ("constant", (2, 0, 3), [0, 2, 1, 1, 3, 0])]:
+        save(pad_model(xshape, pads, mode), f"{out}-{mode}.onnx")
+        np.save(f"{out}-{mode}.npy",
+                rng.standard_normal(xshape).astype(np.float32))
+
+
+def case_output_names(out):
+    """Outputs named a/b, a_b and .hidden: distinct, visible files."""
+    nodes = [helper.make_node("Relu", ["x"], ["a/b"]),
+             helper.make_node("Neg", ["x"], ["a_b"]),
+             helper.make_node("Abs", ["x"], [".hidden"])]
+    m = model(nodes, [vinfo("x", [1, 4])],
+              [vinfo(n, None) for n in ["a/b", "a_b", ".hidden"]])
+    save(m, out + ".onnx")
+    np.save(out + "-x.npy", np.array([[-1, 2, -3, 4]], np.float32))
+
+
+def case_c_hostile_names(out):
+    """Tensor names with a trigraph, a control byte and UTF-8."""
+    m = model([helper.make_node("Relu", ["x??/"], ["y\x01\u00e9??="])],
+              [vinfo("x??/", [1, 4])], [vinfo("y\x01\u00e9??=", None)])
+    save(m, out + ".onnx")
+
+
+def case_arena_6gib(out):
+    """Six 1 GiB activations live at once: 6 GiB of scratch."""
+    ops = ["Relu", "Neg", "Abs", "Sigmoid", "Tanh", "Exp"]
+    nodes = [helper.make_node(op, ["x"], [f"a{i}"]) for i, op in enumerate(ops)]
+    total = "a0"
+    for i in range(1, len(ops)):
+        nodes.append(helper.make_node("Add", [total, f"a{i}"], [f"s{i}"]))
+        total = f"s{i}"
+    nodes.append(helper.make_node("Relu", [total], ["y"]))
+    save(model(nodes, [vinfo("x", [1 << 28])], [vinfo("y", None)]),
+         out + ".onnx")
+
 CASES = {name[len("case_"):].replace("_", "-"): fn
          for name, fn in globals().items() if name.startswith("case_")}
 
