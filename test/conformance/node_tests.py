@@ -33,6 +33,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from compare_ort import sanitize
+
 UNSUPPORTED = 2
 # mnc's diagnostic for a graph input that an op needs as a constant.
 BIND_HINT = re.compile(r"which --bind (.+?)=FILE\.npy freezes$", re.M)
@@ -40,16 +42,6 @@ BIND_HINT = re.compile(r"which --bind (.+?)=FILE\.npy freezes$", re.M)
 # Node tests in scope that fail when compiled: name -> reason.
 XFAIL_COMPILED = {
 }
-
-
-def sanitize(name):
-    """The file name (without .npy) `mnc run` writes output `name` to: bytes
-    outside [A-Za-z0-9_.-] and a leading '.' as %XX."""
-    if not name:
-        return "%"
-    return "".join(
-        chr(b) if re.fullmatch(r"[A-Za-z0-9_-]", chr(b)) or (b == 46 and i)
-        else "%%%02X" % b for i, b in enumerate(name.encode()))
 
 
 def graph_io(model_path):
