@@ -184,10 +184,7 @@ std::optional<std::vector<Op>> foldGemm(Function &f, const UseDef &ud,
   if (!b || f.type(*b).rank() != 1 || f.type(*b).shape[0] != wt.shape[0])
     return std::nullopt;
   int64_t n = wt.shape[0], k = wt.shape[1];
-  const Tensor &weights = std::get<std::shared_ptr<const Tensor>>(
-                              f.ops[ud.def[*w]].attrs.at("value"))
-                              .
-                              operator*();
+  const Tensor &weights = f.ops[ud.def[*w]].getTensor("value");
   ValueId w4 = f.newValue(wt.withShape({n, k, 1, 1}));
   ValueId a4 = f.newValue(at.withShape({1, k, 1, 1}));
   ValueId y4 = f.newValue(out.withShape({1, n, 1, 1}));

@@ -77,6 +77,9 @@ private:
   void importNodes();
   llvm::Expected<TensorType> inputType(const onnx::ValueInfoProto &input);
   llvm::Error bindInput(const onnx::ValueInfoProto &input, const Tensor &value);
+  /// The --input-shape entry for input `name`, or the end of the list.
+  auto pinnedShape(const std::string &name) const
+      -> decltype(ImportOptions::inputShapes)::const_iterator;
   void checkBindings(const llvm::StringSet<> &inputNames);
   int64_t opsetOf(const onnx::NodeProto &node) const;
 
@@ -129,17 +132,28 @@ void GraphImporter::checkNodes() {
   }
 }
 
+/// The element kind a graph input declares; only tensor inputs have one.
+static llvm::Expected<ElemKind> declaredElem(const onnx::ValueInfoProto &input,
+                                             const std::string &what) {
+  if (!input.type().has_tensor_type())
+    return unsupported("{}: only tensor inputs are supported", what);
+  return elemKindFromOnnx(input.type().tensor_type().elem_type(), what);
+}
+
+auto GraphImporter::pinnedShape(const std::string &name) const
+    -> decltype(ImportOptions::inputShapes)::const_iterator {
+  return llvm::find_if(opts.inputShapes,
+                       [&](const auto &p) { return p.first == name; });
+}
+
 llvm::Expected<TensorType>
 GraphImporter::inputType(const onnx::ValueInfoProto &input) {
   std::string what = fmt::format("graph input '{}'", input.name());
-  if (!input.type().has_tensor_type())
-    return unsupported("{}: only tensor inputs are supported", what);
-  const auto &tt = input.type().tensor_type();
-  auto elem = elemKindFromOnnx(tt.elem_type(), what);
+  auto elem = declaredElem(input, what);
   if (!elem)
     return elem.takeError();
-  auto pinned = llvm::find_if(
-      opts.inputShapes, [&](const auto &p) { return p.first == input.name(); });
+  const auto &tt = input.type().tensor_type();
+  auto pinned = pinnedShape(input.name());
   if (pinned != opts.inputShapes.end()) {
     if (tt.has_shape() &&
         static_cast<size_t>(tt.shape().dim_size()) != pinned->second.size())
@@ -184,15 +198,12 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
 llvm::Error GraphImporter::bindInput(const onnx::ValueInfoProto &input,
                                      const Tensor &value) {
   std::string what = fmt::format("--bind {}", input.name());
-  if (llvm::any_of(opts.inputShapes,
-                   [&](const auto &p) { return p.first == input.name(); }))
+  if (pinnedShape(input.name()) != opts.inputShapes.end())
     return invalid("{}: the input is also given --input-shape", what);
-  if (!input.type().has_tensor_type())
-    return unsupported("{}: only tensor inputs are supported", what);
-  const auto &tt = input.type().tensor_type();
-  auto elem = elemKindFromOnnx(tt.elem_type(), what);
+  auto elem = declaredElem(input, what);
   if (!elem)
     return elem.takeError();
+  const auto &tt = input.type().tensor_type();
   bool fits = *elem == value.type.elem;
   if (tt.has_shape()) {
     fits &= static_cast<size_t>(tt.shape().dim_size()) == value.type.rank();
