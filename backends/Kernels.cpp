@@ -6,13 +6,15 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 namespace mnc {
 namespace {
 
 bool isConstant(const Function &f, ValueId v) {
-  return llvm::any_of(f.ops, [v](const Op &op) {
-    return op.kind == OpKind::Constant && op.results[0] == v;
-  });
+  return f.constantValue(v) != nullptr;
 }
 
 bool isQuantized(const Function &f, const Op &op) {
@@ -62,19 +64,88 @@ int64_t i8RowWorkspace(const Function &f, const Op &op) {
   return f.type(op.results[0]).shape.back() * 4;
 }
 
+// Register tiles. A 1x1 conv keeps rows x vectors accumulators, `vectors`
+// input registers and a broadcast weight in the vector registers; on a 1x1
+// image it is a panel GEMM.
+KernelTile panelGemmTile(const KernelTarget &t, int64_t rows, int64_t n) {
+  int64_t r = std::min<int64_t>(rows, t.vectorRegisters >= 32 ? 4 : 2);
+  // Eight vectors per row keep enough independent sums in flight to cover
+  // the multiply-add latency.
+  int64_t fit = (int64_t(t.vectorRegisters) - 1) / (r + 1);
+  int64_t vectors = std::min<int64_t>(std::clamp<int64_t>(fit, 1, 8),
+                                      llvm::divideCeil(n, int64_t(t.lanes)));
+  return {r, vectors * t.lanes};
+}
+KernelTile pointwiseTile(const Function &f, const Op &op,
+                         const KernelTarget &t) {
+  const TensorType &x = f.type(op.operands[0]);
+  if (x.shape[2] * x.shape[3] == 1)
+    return panelGemmTile(t, x.shape[0], f.type(op.operands[1]).shape[0]);
+  if (t.vectorRegisters >= 32)
+    return {8, 3 * t.lanes};
+  if (t.vectorRegisters >= 16)
+    return {6, 2 * t.lanes};
+  return {2, 2 * t.lanes};
+}
+// A direct conv keeps a block of output channels' accumulators, the tap
+// vector and a broadcast weight in registers, one vector along a row.
+KernelTile directTile(const Function &f, const Op &op, const KernelTarget &t) {
+  auto d = *directGeometry(f, op);
+  return {std::min<int64_t>(
+              d.mg, std::clamp<int64_t>((t.vectorRegisters - 4) / 3, 1, 8)),
+          t.lanes};
+}
+KernelTile panelTile(const Function &f, const Op &op, const KernelTarget &t) {
+  const TensorType &a = f.type(op.operands[0]), &b = f.type(op.operands[1]);
+  return panelGemmTile(t, a.numElements() / b.shape[0], b.shape[1]);
+}
+constexpr KernelTile (*untiled)(const Function &, const Op &,
+                                const KernelTarget &) = nullptr;
+
 struct KernelRow {
   llvm::StringLiteral name;
   OpKind op;
   bool (*applies)(const Function &, const Op &);
   int64_t (*workspace)(const Function &, const Op &);
+  KernelTile (*tile)(const Function &, const Op &, const KernelTarget &);
 };
 const KernelRow kernelRows[] = {
-#define MNC_KERNEL(Name, name, Op, predicate, workspaceBytes)                  \
-  {name, OpKind::Op, predicate, workspaceBytes},
+#define MNC_KERNEL(Name, name, Op, predicate, workspaceBytes, tile)            \
+  {name, OpKind::Op, predicate, workspaceBytes, tile},
 #include "backends/Kernels.def"
 };
 
 const KernelRow &row(Kernel k) { return kernelRows[static_cast<unsigned>(k)]; }
+
+struct IsaRow {
+  llvm::StringLiteral name, arch, features;
+};
+const IsaRow isaRows[] = {
+#define MNC_ISA(Name, name, arch, features) {name, arch, features},
+#include "backends/Isa.def"
+};
+const Isa isaList[] = {
+#define MNC_ISA(Name, ...) Isa::Name,
+#include "backends/Isa.def"
+};
+
+const IsaRow &row(Isa isa) { return isaRows[static_cast<unsigned>(isa)]; }
+
+/// Whether kernel `k` has a form for `isa` that serves `op`: the integer
+/// extensions (dot products, DSP) have int8 1x1 convs only, and the
+/// four-way dot products take int8 weights only.
+bool servesOp(Isa isa, Kernel k, const Function &f, const Op &op) {
+  switch (isa) {
+  case Isa::Avx512Vnni:
+  case Isa::AvxVnni:
+  case Isa::NeonDot:
+    return k == Kernel::I8Conv1x1 && hasInt8Weights(f, op);
+  case Isa::Dsp:
+    return k == Kernel::I8Conv1x1;
+  default:
+    return true;
+  }
+}
 
 /// Most taps (input channels per group x kernel extent) unrolled per
 /// output vector: the 3-channel 3x3 stem conv and 5x5 depthwise fit.
@@ -82,12 +153,43 @@ constexpr int64_t kMaxUnrolledTaps = 32;
 
 } // namespace
 
-llvm::StringRef kernelName(Kernel k) { return row(k).name; }
+Isa KernelTarget::best() const {
+  for (Isa isa : isaList)
+    if (has(isa))
+      return isa;
+  return Isa::Scalar;
+}
 
-std::optional<Kernel> parseKernelName(llvm::StringRef name) {
-  for (unsigned i = 0; i < std::size(kernelRows); ++i)
-    if (kernelRows[i].name == name)
-      return static_cast<Kernel>(i);
+llvm::StringRef isaName(Isa isa) { return row(isa).name; }
+llvm::StringRef isaArch(Isa isa) { return row(isa).arch; }
+llvm::StringRef isaFeatures(Isa isa) { return row(isa).features; }
+llvm::ArrayRef<Isa> allIsas() { return isaList; }
+
+std::string kernelName(const KernelChoice &c) {
+  if (!row(c.kernel).tile)
+    return row(c.kernel).name.str();
+  return fmt::format("{}__{}_{}x{}", row(c.kernel).name.str(),
+                     isaName(c.isa).str(), c.tile.rows, c.tile.cols);
+}
+
+std::optional<KernelChoice> parseKernelName(llvm::StringRef name) {
+  auto [family, spec] = name.split("__");
+  auto [isa, tile] = spec.rsplit('_');
+  auto [rows, cols] = tile.split('x');
+  for (unsigned i = 0; i < std::size(kernelRows); ++i) {
+    if (kernelRows[i].name != family)
+      continue;
+    KernelChoice c{static_cast<Kernel>(i), Isa::Scalar, {}};
+    if (!kernelRows[i].tile)
+      return spec.empty() ? std::optional(c) : std::nullopt;
+    auto known = llvm::find_if(isaList, [&](Isa a) { return isaName(a) == isa; });
+    if (known == std::end(isaList) || rows.getAsInteger(10, c.tile.rows) ||
+        cols.getAsInteger(10, c.tile.cols) || c.tile.rows <= 0 ||
+        c.tile.cols <= 0)
+      return std::nullopt;
+    c.isa = *known;
+    return c;
+  }
   return std::nullopt;
 }
 
@@ -95,15 +197,50 @@ bool kernelApplies(Kernel k, const Function &f, const Op &op) {
   return op.kind == row(k).op && row(k).applies(f, op);
 }
 
-std::optional<Kernel> selectKernel(const Function &f, const Op &op) {
-  for (unsigned i = 0; i < std::size(kernelRows); ++i)
-    if (kernelApplies(static_cast<Kernel>(i), f, op))
-      return static_cast<Kernel>(i);
+bool choiceFits(const KernelChoice &c, const Function &f, const Op &op,
+                const KernelTarget &target) {
+  if (!kernelApplies(c.kernel, f, op))
+    return false;
+  if (!row(c.kernel).tile)
+    return true;
+  return target.has(c.isa) && servesOp(c.isa, c.kernel, f, op) &&
+         c.tile.cols % target.lanes == 0;
+}
+
+std::optional<KernelChoice> selectKernel(const Function &f, const Op &op,
+                                         const KernelTarget &target) {
+  for (unsigned i = 0; i < std::size(kernelRows); ++i) {
+    auto k = static_cast<Kernel>(i);
+    if (!kernelApplies(k, f, op))
+      continue;
+    KernelChoice c{k, Isa::Scalar, {}};
+    if (!row(k).tile)
+      return c;
+    for (Isa isa : isaList)
+      if (target.has(isa) && servesOp(isa, k, f, op)) {
+        c.isa = isa;
+        break;
+      }
+    c.tile = row(k).tile(f, op, target);
+    return c;
+  }
   return std::nullopt;
 }
 
 int64_t kernelWorkspace(Kernel k, const Function &f, const Op &op) {
   return row(k).workspace(f, op);
+}
+
+bool hasInt8Weights(const Function &f, const Op &op) {
+  const Tensor *w = f.constantValue(op.operands[1]);
+  const TensorType &wt = f.type(op.operands[1]);
+  if (!w || !wt.quant)
+    return false;
+  int64_t perChannel = wt.numElements() / wt.shape[0];
+  for (int64_t i = 0; i < wt.numElements(); ++i)
+    if (!llvm::isInt<8>(w->getAsInt(i) - wt.quant->zeroPoint(i / perChannel)))
+      return false;
+  return true;
 }
 
 bool isPointwiseConv(const Function &f, const Op &op) {

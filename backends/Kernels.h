@@ -6,9 +6,11 @@
 
 #include "ir/IR.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
+#include <string>
 
 namespace mnc {
 
@@ -17,18 +19,70 @@ enum class Kernel {
 #include "backends/Kernels.def"
 };
 
-/// The kernel's name, as the `ukernel` attribute spells it.
-llvm::StringRef kernelName(Kernel k);
-/// The kernel named `name`, or nullopt.
-std::optional<Kernel> parseKernelName(llvm::StringRef name);
+enum class Isa {
+#define MNC_ISA(Name, ...) Name,
+#include "backends/Isa.def"
+};
 
-/// The first kernel of the table that applies to `op`, or nullopt for ops
-/// lowered by their op's generic lowering.
-std::optional<Kernel> selectKernel(const Function &f, const Op &op);
-/// Whether kernel `k` applies to `op`.
+/// What select-kernels needs to know of the code generation target: the
+/// instruction sets it has (a bit per Isa) and the shape of its vector
+/// registers. The default is the portable target: scalar code blocked over
+/// 16 floating-point registers.
+struct KernelTarget {
+  uint32_t isas = 1u << static_cast<unsigned>(Isa::Scalar);
+  unsigned lanes = 1;            ///< f32 (and i32) lanes of a vector.
+  unsigned vectorRegisters = 16; ///< Or FP registers, with 1 lane.
+
+  bool has(Isa isa) const { return isas >> static_cast<unsigned>(isa) & 1; }
+  /// The first ISA of backends/Isa.def the target has.
+  Isa best() const;
+};
+
+/// The ISA's name, as kernel names and --help spell it.
+llvm::StringRef isaName(Isa isa);
+/// The architecture (LLVM triple arch name) and features an ISA requires.
+llvm::StringRef isaArch(Isa isa);
+llvm::StringRef isaFeatures(Isa isa);
+/// Every ISA, in table order.
+llvm::ArrayRef<Isa> allIsas();
+
+/// A register tile: output channels (or rows) by pixels (or columns) of
+/// accumulators. Untiled kernels have none.
+struct KernelTile {
+  int64_t rows = 0, cols = 0;
+};
+
+/// A kernel family of the table specialised for an ISA and a tile: what
+/// the `ukernel` attribute names.
+struct KernelChoice {
+  Kernel kernel;
+  Isa isa = Isa::Scalar;
+  KernelTile tile;
+};
+
+/// The `ukernel` spelling of `c`: "family" for untiled kernels, else
+/// "family__isa_RxC".
+std::string kernelName(const KernelChoice &c);
+/// The choice `name` spells, or nullopt.
+std::optional<KernelChoice> parseKernelName(llvm::StringRef name);
+
+/// The first kernel of the table that applies to `op`, with the best ISA
+/// of `target` it can use for `op` and its tile for `target`'s registers;
+/// nullopt for ops lowered by their op's generic lowering.
+std::optional<KernelChoice> selectKernel(const Function &f, const Op &op,
+                                         const KernelTarget &target);
+/// Whether kernel family `k` applies to `op`.
 bool kernelApplies(Kernel k, const Function &f, const Op &op);
+/// Whether `c` can run `op` on `target`: its family applies, `target` has
+/// its ISA and the ISA serves `op`, and its tile is whole vectors wide.
+bool choiceFits(const KernelChoice &c, const Function &f, const Op &op,
+                const KernelTarget &target);
 /// Bytes of workspace kernel `k` needs for `op`.
 int64_t kernelWorkspace(Kernel k, const Function &f, const Op &op);
+
+/// Whether the int8 1x1 conv `op`'s zero-point-shifted weights w - zw all
+/// fit in int8, as four-way dot products (vpdpbusd, sdot) need.
+bool hasInt8Weights(const Function &f, const Op &op);
 
 /// Output rows of a direct conv are padded to a multiple of this many lanes
 /// in the workspace, enough for any target's vector (so the workspace size

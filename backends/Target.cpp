@@ -3,6 +3,10 @@
 #include "backends/Target.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Analysis/TargetTransformInfo.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -153,6 +157,48 @@ createTargetMachine(const TargetSpec &requested) {
   if (!tm)
     return makeError("cannot create a target machine for '" + tripleName + "'");
   return tm;
+}
+
+/// Whether `tm`'s architecture and features include `isa`'s.
+static bool hasIsa(const llvm::TargetMachine &tm, Isa isa) {
+  const llvm::Triple &triple = tm.getTargetTriple();
+  if (!isaArch(isa).empty() &&
+      llvm::Triple::getArchTypeName(triple.getArch()) != isaArch(isa))
+    return false;
+  return isaFeatures(isa).empty() ||
+         tm.getMCSubtargetInfo()->checkFeatures(isaFeatures(isa));
+}
+
+KernelTarget kernelTargetOf(const llvm::TargetMachine &tm) {
+  KernelTarget target;
+  for (Isa isa : allIsas())
+    if (hasIsa(tm, isa))
+      target.isas |= 1u << static_cast<unsigned>(isa);
+  // The cost model answers for a function; any function of the target.
+  llvm::LLVMContext ctx;
+  llvm::Module probe("probe", ctx);
+  auto *fn = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
+      llvm::Function::ExternalLinkage, "probe", probe);
+  llvm::TargetTransformInfo tti = tm.getTargetTransformInfo(*fn);
+  unsigned bits =
+      tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector)
+          .getFixedValue();
+  unsigned registers =
+      tti.getNumberOfRegisters(tti.getRegisterClassForType(true));
+  // Targets without vector registers block over scalar FP registers.
+  if (bits >= 64 && registers > 0) {
+    target.lanes = bits / 32;
+    target.vectorRegisters = registers;
+  }
+  return target;
+}
+
+llvm::Expected<KernelTarget> kernelTarget(const TargetSpec &spec) {
+  auto tm = createTargetMachine(spec);
+  if (!tm)
+    return tm.takeError();
+  return kernelTargetOf(**tm);
 }
 
 } // namespace mnc

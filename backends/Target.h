@@ -3,6 +3,8 @@
 // the valid spellings instead of silently producing generic code.
 #pragma once
 
+#include "backends/Kernels.h"
+
 #include "llvm/Support/Error.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -28,5 +30,11 @@ void initializeTargets();
 /// CPUs and features are errors that list the valid values.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const TargetSpec &spec);
+
+/// The ISAs of backends/Isa.def that `tm` has, and its vector registers as
+/// LLVM's cost model reports them: what select-kernels chooses kernels by.
+KernelTarget kernelTargetOf(const llvm::TargetMachine &tm);
+/// kernelTargetOf the target `spec` resolves to.
+llvm::Expected<KernelTarget> kernelTarget(const TargetSpec &spec);
 
 } // namespace mnc

@@ -157,6 +157,13 @@ std::vector<int> Function::definingOps() const {
   return def;
 }
 
+const Tensor *Function::constantValue(ValueId v) const {
+  for (const Op &op : ops)
+    if (op.kind == OpKind::Constant && op.results[0] == v)
+      return &op.getTensor("value");
+  return nullptr;
+}
+
 void Function::compact() {
   std::vector<bool> live(valueTypes.size(), false);
   for (ValueId v : results)

@@ -135,6 +135,8 @@ struct Function {
   /// Index of the op defining each value, or -1 for arguments and values
   /// no op defines.
   std::vector<int> definingOps() const;
+  /// The value of `v` if a constant op defines it, else null.
+  const Tensor *constantValue(ValueId v) const;
   /// Drops ops whose results are unused by results and other live ops, and
   /// renumbers values densely in definition order.
   void compact();

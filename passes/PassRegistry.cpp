@@ -1,11 +1,21 @@
 // The pass table from passes/Passes.def.
 #include "passes/Passes.h"
 
+#include <type_traits>
+
 namespace mnc {
+
+/// Runs pass `F`, with the options if it takes them.
+template <auto F> llvm::Error runPass(Module &m, const PassOptions &opts) {
+  if constexpr (std::is_invocable_v<decltype(F), Module &, const PassOptions &>)
+    return F(m, opts);
+  else
+    return F(m);
+}
 
 static const PassInfo passInfos[] = {
 #define MNC_PASS(functionName, flag, description)                              \
-  {flag, description, functionName},
+  {flag, description, runPass<functionName>},
 #include "passes/Passes.def"
 };
 

@@ -2,6 +2,7 @@
 // passes/Passes.def, with a flag of the same name in mnc-opt.
 #pragma once
 
+#include "backends/Kernels.h"
 #include "ir/IR.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -9,6 +10,12 @@
 #include "llvm/Support/Error.h"
 
 namespace mnc {
+
+/// What passes may know of the target the module is compiled for. Passes
+/// that do not depend on it take the module alone.
+struct PassOptions {
+  KernelTarget target;
+};
 
 /// Drops ops that no function result depends on and renumbers values.
 llvm::Error deadCodeElimination(Module &m);
@@ -30,8 +37,9 @@ llvm::Error foldQdq(Module &m);
 llvm::Error fuseEpilogues(Module &m);
 
 /// Writes into each conv2d and matmul the `ukernel` of backends/Kernels.def
-/// that runs it and its `workspace_bytes`. A schedule pass.
-llvm::Error selectKernels(Module &m);
+/// that runs it on `opts.target` (family, ISA and register tile) and its
+/// `workspace_bytes`. A schedule pass.
+llvm::Error selectKernels(Module &m, const PassOptions &opts);
 
 /// Places each intermediate value and workspace in the scratch arena and
 /// writes the `offsets` and `workspace_offset` attributes. Assumes
@@ -43,7 +51,7 @@ llvm::Error planMemory(Module &m);
 struct PassInfo {
   llvm::StringRef flag;
   llvm::StringRef description;
-  llvm::Error (*run)(Module &m);
+  llvm::Error (*run)(Module &m, const PassOptions &opts);
 };
 
 /// Every pass of passes/Passes.def, in table order.

@@ -1,6 +1,7 @@
 // Function skeleton (argument and result binding, arena placement), the
 // optimization pipeline and machine code emission.
 #include "backends/llvm/CodeGen.h"
+#include "backends/Target.h"
 #include "backends/llvm/Lowering.h"
 #include "ir/Errors.h"
 
@@ -79,26 +80,6 @@ static void copyResult(Lowering &l, llvm::Function *fn, unsigned i) {
          [&](llvm::Value *j) { l.storeAt(out, kind, j, l.load(v, j)); });
 }
 
-/// The f32 lanes and number of the target's vector registers; targets
-/// without vector registers block over scalar FP registers.
-static void setVectorShape(Lowering &l, llvm::TargetMachine &tm,
-                           const llvm::Function &fn) {
-  llvm::TargetTransformInfo tti = tm.getTargetTransformInfo(fn);
-  l.subtarget = tm.getMCSubtargetInfo();
-  unsigned bits =
-      tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector)
-          .getFixedValue();
-  unsigned registers =
-      tti.getNumberOfRegisters(tti.getRegisterClassForType(true));
-  if (bits < 64 || registers == 0) {
-    l.lanes = 1;
-    l.vectorRegisters = 16;
-    return;
-  }
-  l.lanes = bits / 32;
-  l.vectorRegisters = registers;
-}
-
 /// Constants bind a global; ops fused into their producer are done by it;
 /// every other op becomes a kernel function.
 static llvm::Error lowerTopLevel(Lowering &l, const Op &op) {
@@ -117,7 +98,9 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   module->setDataLayout(tm.createDataLayout());
   llvm::Function *fn = declareRun(*module, name, tm);
   Lowering l(f, plan, *module, fn);
-  setVectorShape(l, tm, *fn);
+  l.subtarget = tm.getMCSubtargetInfo();
+  l.target = kernelTargetOf(tm);
+  l.lanes = l.target.lanes;
   std::vector<unsigned> copies = bindStorage(l, fn);
   for (const Op &op : f.ops)
     if (auto err = lowerTopLevel(l, op))

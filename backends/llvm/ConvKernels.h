@@ -14,18 +14,19 @@ namespace mnc {
 
 /// 1x1, stride 1, unpadded, ungrouped conv with constant weights: a GEMM
 /// Y[M, HW] = W[M, C] * X[C, HW] per image.
-bool lowerPointwiseConv(Lowering &l, const Op &op);
+bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k);
 
 /// Any other undilated conv of stride 1 or 2 (stem, depthwise, grouped).
-bool lowerDirectConv(Lowering &l, const Op &op);
+bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
 /// Quantized 1x1, stride 1, unpadded, ungrouped conv with constant
 /// weights: an i32-accumulating GEMM with zero points folded at compile time.
-bool lowerQuantPointwiseConv(Lowering &l, const Op &op);
+bool lowerQuantPointwiseConv(Lowering &l, const Op &op,
+                             const KernelChoice &k);
 /// Quantized undilated conv of stride 1 or 2 with few taps per output
 /// (depthwise): i32 accumulators in registers over zero-point-shifted
 /// workspace planes.
-bool lowerQuantDirectConv(Lowering &l, const Op &op);
+bool lowerQuantDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
 /// Per output channel of a quantized conv2d: the requantization multiplier
 /// sx*sw[m]/sy[m] (f32, in the reference's order of operations) and the
@@ -35,10 +36,10 @@ struct RequantTables {
 };
 RequantTables requantTables(Lowering &l, const Op &op);
 
-/// The target's multiply-add of adjacent i16 pairs into the i32 lanes of a
-/// vector (x86 pmaddwd, exact for 16-bit factors) for its vector width, or
+/// The multiply-add of adjacent i16 pairs into the i32 lanes of a vector of
+/// `lanes` (x86 pmaddwd, exact for 16-bit factors) that ISA `isa` has, or
 /// not_intrinsic.
-llvm::Intrinsic::ID pairwiseMultiplyAdd(const Lowering &l);
+llvm::Intrinsic::ID pairwiseMultiplyAdd(Isa isa, unsigned lanes);
 
 /// Zero-point-shifted quantized weights w - zw as the int8 kernels store
 /// them: one byte each when every value fits in i8 (symmetric int8
@@ -49,6 +50,9 @@ struct NarrowWeights {
   llvm::IntegerType *elem; ///< i8 or i16.
 };
 NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values);
+/// `count` weights from `index` as stored (i8 or i16; a vector if count > 1).
+llvm::Value *loadPacked(Lowering &l, const NarrowWeights &w,
+                        llvm::Value *index, unsigned count);
 /// Weight `index` sign-extended to i16, or with count 2 the two weights
 /// from `index` as <2 x i16>.
 llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,

@@ -227,17 +227,17 @@ llvm::Error lowerConv2d(Lowering &l, const Op &op) {
   const TensorType &wt = l.f.type(op.operands[1]);
   Window g = windowOf(l.f, op, wt.shape[2], wt.shape[3]);
   int64_t groups = op.getInt("group");
-  switch (*kernel) {
+  switch (kernel->kernel) {
   case Kernel::F32Conv1x1:
-    return l.emitted(lowerPointwiseConv(l, op), op);
+    return l.emitted(lowerPointwiseConv(l, op, *kernel), op);
   case Kernel::F32DirectConv:
-    return l.emitted(lowerDirectConv(l, op), op);
+    return l.emitted(lowerDirectConv(l, op, *kernel), op);
   case Kernel::F32Conv:
     return lowerConvF32(l, op, g, groups);
   case Kernel::I8Conv1x1:
-    return l.emitted(lowerQuantPointwiseConv(l, op), op);
+    return l.emitted(lowerQuantPointwiseConv(l, op, *kernel), op);
   case Kernel::I8DirectConv:
-    return l.emitted(lowerQuantDirectConv(l, op), op);
+    return l.emitted(lowerQuantDirectConv(l, op, *kernel), op);
   case Kernel::I8Conv:
     return lowerConvQuantized(l, op, g, groups);
   default:

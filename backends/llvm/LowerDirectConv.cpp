@@ -31,8 +31,9 @@ std::optional<Direct> directShape(const Function &f, const Op &op) {
 
 class DirectEmitter {
 public:
-  DirectEmitter(Lowering &l, const Op &op, const Direct &d)
-      : l(l), b(l.b), op(op), d(d),
+  DirectEmitter(Lowering &l, const Op &op, const Direct &d,
+                const KernelTile &tile)
+      : l(l), b(l.b), op(op), d(d), tile(tile),
         vecTy(llvm::FixedVectorType::get(b.getFloatTy(), l.lanes)) {}
 
   void emit();
@@ -49,6 +50,7 @@ private:
   llvm::IRBuilder<> &b;
   const Op &op;
   const Direct &d;
+  KernelTile tile; ///< Output channels per block by one vector.
   llvm::FixedVectorType *vecTy;
 };
 
@@ -143,10 +145,7 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
 
 void DirectEmitter::emit() {
   ValueId x = op.operands[0];
-  // Output channels per register block: accumulators plus the tap vector
-  // and a broadcast weight fit the vector registers.
-  int64_t block = std::min<int64_t>(
-      d.mg, std::clamp<int64_t>((l.vectorRegisters - 4) / 3, 1, 8));
+  int64_t block = tile.rows;
   // The border stays zero for every group: only the interior is copied.
   l.loop(0, d.cg * d.rows * d.pitch, [&](llvm::Value *i) {
     l.storeAt(l.workspace(op), ElemKind::F32, i, l.f32(0.0));
@@ -174,11 +173,11 @@ void DirectEmitter::emit() {
 
 } // namespace
 
-bool lowerDirectConv(Lowering &l, const Op &op) {
+bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k) {
   auto d = directShape(l.f, op);
   if (!d || kMaxLanes % l.lanes != 0)
     return false;
-  DirectEmitter(l, op, *d).emit();
+  DirectEmitter(l, op, *d, k.tile).emit();
   return true;
 }
 

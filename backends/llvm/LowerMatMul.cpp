@@ -38,7 +38,7 @@ MatMulShape matMulShape(const Function &f, const Op &op) {
 
 /// An f32 matmul whose right operand is a constant matrix: the rows of
 /// the left operand (batch dims included) times a packed panel matrix.
-bool lowerConstantMatMul(Lowering &l, const Op &op) {
+bool lowerConstantMatMul(Lowering &l, const Op &op, const KernelTile &tile) {
   const TensorType &at = l.f.type(op.operands[0]),
                    &bt = l.f.type(op.operands[1]);
   const Tensor *constant = l.constantOf(op.operands[1]);
@@ -49,7 +49,8 @@ bool lowerConstantMatMul(Lowering &l, const Op &op) {
   const float *bData = reinterpret_cast<const float *>(constant->bytes.data());
   emitPanelGemm(
       l, op, {at.numElements() / k, k, n},
-      [&](int64_t kk, int64_t j) { return bData[kk * n + j]; }, std::nullopt);
+      [&](int64_t kk, int64_t j) { return bData[kk * n + j]; }, std::nullopt,
+      tile);
   return true;
 }
 
@@ -59,9 +60,10 @@ llvm::Error lowerMatMul(Lowering &l, const Op &op) {
   auto kernel = l.kernelOf(op);
   if (!kernel)
     return kernel.takeError();
-  if (*kernel == Kernel::F32PanelGemm)
-    return l.emitted(lowerConstantMatMul(l, op), op);
-  if (*kernel != Kernel::F32MatMul && *kernel != Kernel::I8MatMul)
+  if (kernel->kernel == Kernel::F32PanelGemm)
+    return l.emitted(lowerConstantMatMul(l, op, kernel->tile), op);
+  if (kernel->kernel != Kernel::F32MatMul &&
+      kernel->kernel != Kernel::I8MatMul)
     return l.emitted(false, op);
   MatMulShape s = matMulShape(l.f, op);
   ValueId a = op.operands[0], bv = op.operands[1], y = op.results[0];

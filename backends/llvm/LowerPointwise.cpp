@@ -19,16 +19,6 @@ struct Gemm {
   int64_t rows, vectors; ///< Register tile: output channels x vectors.
 };
 
-/// Tile shape for the target's registers: rows*vectors accumulators plus
-/// `vectors` X registers and one broadcast weight.
-std::pair<int64_t, int64_t> registerTile(const Lowering &l) {
-  if (l.vectorRegisters >= 32)
-    return {8, 3};
-  if (l.vectorRegisters >= 16)
-    return {6, 2};
-  return {2, 2};
-}
-
 class PointwiseEmitter {
 public:
   PointwiseEmitter(Lowering &l, const Op &op, const Gemm &g,
@@ -204,7 +194,7 @@ std::vector<float> packWeights(const Tensor &w, int64_t m, int64_t c,
 
 } // namespace
 
-bool lowerPointwiseConv(Lowering &l, const Op &op) {
+bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k) {
   const TensorType &xt = l.f.type(op.operands[0]),
                    &wt = l.f.type(op.operands[1]);
   const Tensor *weights = l.constantOf(op.operands[1]);
@@ -220,12 +210,12 @@ bool lowerPointwiseConv(Lowering &l, const Op &op) {
     emitPanelGemm(
         l, op, {xt.shape[0], c, wt.shape[0]},
         [&](int64_t k, int64_t j) { return w[j * c + k]; },
-        op.operands.size() > 2 ? std::optional(op.operands[2]) : std::nullopt);
+        op.operands.size() > 2 ? std::optional(op.operands[2]) : std::nullopt,
+        k.tile);
     return true;
   }
-  auto [rows, vectors] = registerTile(l);
   Gemm g{xt.shape[0], wt.shape[0], xt.shape[1], xt.shape[2] * xt.shape[3],
-         rows,        vectors};
+         k.tile.rows, k.tile.cols / l.lanes};
   llvm::Value *packed = l.constantF32(packWeights(*weights, g.m, g.c, g.rows));
   PointwiseEmitter(l, op, g, packed).emit();
   return true;

@@ -34,9 +34,10 @@ std::optional<QDirect> quantDirectShape(const Function &f, const Op &op) {
 class QuantDirectEmitter {
 public:
   QuantDirectEmitter(Lowering &l, const Op &op, const QDirect &d,
-                     const RequantTables &tables, NarrowWeights weights,
-                     llvm::Value *offsets)
-      : l(l), b(l.b), op(op), d(d), tables(tables), weights(weights),
+                     const KernelChoice &k, const RequantTables &tables,
+                     NarrowWeights weights, llvm::Value *offsets)
+      : l(l), b(l.b), op(op), d(d), isa(k.isa), tile(k.tile), tables(tables),
+        weights(weights),
         offsets(offsets),
         vecTy(llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes)) {}
 
@@ -54,6 +55,8 @@ private:
   llvm::IRBuilder<> &b;
   const Op &op;
   const QDirect &d;
+  Isa isa;
+  KernelTile tile; ///< Output channels per block by one vector.
   const RequantTables &tables;
   NarrowWeights weights; ///< w' as i8 or i16, [M, taps].
   llvm::Value *offsets;  ///< -uz * sum(w'[m]) as i32, [M].
@@ -75,7 +78,7 @@ llvm::Value *QuantDirectEmitter::loadTap(llvm::Value *at) {
 }
 
 llvm::Value *QuantDirectEmitter::multiply(llvm::Value *in, llvm::Value *w) {
-  llvm::Intrinsic::ID pairs = pairwiseMultiplyAdd(l);
+  llvm::Intrinsic::ID pairs = pairwiseMultiplyAdd(isa, l.lanes);
   if (!pairs)
     return b.CreateMul(in, w, "", false, true);
   auto *halves = llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes);
@@ -174,8 +177,7 @@ void QuantDirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
 void QuantDirectEmitter::emit() {
   ValueId x = op.operands[0];
   ElemKind xKind = l.f.type(x).elem;
-  int64_t block = std::min<int64_t>(
-      d.mg, std::clamp<int64_t>((l.vectorRegisters - 4) / 3, 1, 8));
+  int64_t block = tile.rows;
   // The border stays uz for every group: only the interior is copied.
   const TensorType &xt = l.f.type(x);
   int64_t uz = xt.quant->zeroPoint(0) + (xt.elem == ElemKind::U8 ? 0 : 128);
@@ -207,7 +209,7 @@ void QuantDirectEmitter::emit() {
 
 } // namespace
 
-bool lowerQuantDirectConv(Lowering &l, const Op &op) {
+bool lowerQuantDirectConv(Lowering &l, const Op &op, const KernelChoice &k) {
   auto d = quantDirectShape(l.f, op);
   const Tensor *w = l.constantOf(op.operands[1]);
   if (!d || !w || kMaxLanes % l.lanes != 0)
@@ -228,7 +230,7 @@ bool lowerQuantDirectConv(Lowering &l, const Op &op) {
     offsets[m] = -uz * sum;
   }
   RequantTables tables = requantTables(l, op);
-  QuantDirectEmitter(l, op, *d, tables, narrowWeights(l, weights),
+  QuantDirectEmitter(l, op, *d, k, tables, narrowWeights(l, weights),
                      l.constantI32(offsets))
       .emit();
   return true;

@@ -54,20 +54,24 @@ ValueId Lowering::destination(const Op &op) const {
   return epilogue ? epilogue->results[0] : op.results[0];
 }
 
-llvm::Expected<Kernel> Lowering::kernelOf(const Op &op) const {
+llvm::Expected<KernelChoice> Lowering::kernelOf(const Op &op) const {
   auto it = op.attrs.find("ukernel");
-  std::optional<Kernel> k;
+  std::optional<KernelChoice> k;
   if (it != op.attrs.end())
     k = parseKernelName(std::get<std::string>(it->second));
-  if (!k || !kernelApplies(*k, f, op))
+  if (!k || !choiceFits(*k, f, op, target))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         fmt::format("@{}: op {} ({}): {}", f.name, &op - f.ops.data(),
                     mnemonic(op.kind).str(),
                     it == op.attrs.end()
                         ? std::string("no kernel chosen; run select-kernels")
-                        : fmt::format("kernel '{}' does not run it",
-                                      std::get<std::string>(it->second))));
+                        : fmt::format("kernel '{}' does not run it on this "
+                                      "target (best ISA {}, {} lanes); run "
+                                      "select-kernels for the target",
+                                      std::get<std::string>(it->second),
+                                      isaName(target.best()).str(),
+                                      target.lanes)));
   return *k;
 }
 

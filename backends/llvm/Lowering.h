@@ -30,10 +30,11 @@ public:
   llvm::IRBuilder<> b;
   llvm::Type *idxTy; ///< Pointer-sized integer: loop counters and offsets.
 
-  /// f32 lanes and count of the target's vector registers (1 and the FP
-  /// register count without vector registers), for register blocking.
+  /// The ISAs and vector registers kernels were chosen for, and its f32
+  /// lanes (1 without vector registers), the width of every vector the
+  /// lowering emits.
+  KernelTarget target;
   unsigned lanes = 1;
-  unsigned vectorRegisters = 16;
   /// The target's features, for kernels that use a target's own
   /// instructions (each with a portable fallback).
   const llvm::MCSubtargetInfo *subtarget = nullptr;
@@ -57,8 +58,9 @@ public:
   llvm::Error lowerAsKernel(const Op &op);
 
   /// The kernel select-kernels chose for `op` (its `ukernel` attribute),
-  /// checked to apply to it: an error if there is none or it does not.
-  llvm::Expected<Kernel> kernelOf(const Op &op) const;
+  /// checked to run it on this target: an error if there is none or it
+  /// does not.
+  llvm::Expected<KernelChoice> kernelOf(const Op &op) const;
   /// Success if the kernel emitter for `op` ran (`ran`), else the internal
   /// error that its kernel's predicate and emitter disagree.
   llvm::Error emitted(bool ran, const Op &op) const;

@@ -20,27 +20,12 @@
 namespace mnc {
 namespace {
 
-struct PanelTile {
-  int64_t rows, vectors; ///< Rows by vectors of accumulators.
-};
-
-/// Rows by vectors accumulators, the panel's vectors and one broadcast X
-/// element fit the registers; eight vectors per row keep enough independent
-/// sums in flight to cover the multiply-add latency.
-PanelTile panelTile(const Lowering &l, const PanelGemmShape &s) {
-  int64_t rows = std::min<int64_t>(s.rows, l.vectorRegisters >= 32 ? 4 : 2);
-  int64_t fit = (int64_t(l.vectorRegisters) - 1) / (rows + 1);
-  int64_t vectors = std::min<int64_t>(std::clamp<int64_t>(fit, 1, 8),
-                                      llvm::divideCeil(s.n, int64_t(l.lanes)));
-  return {rows, vectors};
-}
-
 class PanelEmitter {
 public:
   PanelEmitter(Lowering &l, const Op &op, const PanelGemmShape &s,
-               const PanelTile &t, llvm::Value *packed,
+               const KernelTile &t, llvm::Value *packed,
                std::optional<ValueId> bias)
-      : l(l), b(l.b), op(op), s(s), blockRows(t.rows), vectors(t.vectors),
+      : l(l), b(l.b), op(op), s(s), blockRows(t.rows), vectors(t.cols / l.lanes),
         packed(packed), bias(bias),
         vecTy(llvm::FixedVectorType::get(b.getFloatTy(), l.lanes)) {}
 
@@ -172,11 +157,9 @@ std::vector<float> packPanels(const PanelGemmShape &s, int64_t width,
 
 void emitPanelGemm(Lowering &l, const Op &op, const PanelGemmShape &s,
                    llvm::function_ref<float(int64_t, int64_t)> bAt,
-                   std::optional<ValueId> bias) {
-  PanelTile t = panelTile(l, s);
-  llvm::Value *packed =
-      l.constantF32(packPanels(s, t.vectors * l.lanes, l.lanes, bAt));
-  PanelEmitter emitter(l, op, s, t, packed, bias);
+                   std::optional<ValueId> bias, const KernelTile &tile) {
+  llvm::Value *packed = l.constantF32(packPanels(s, tile.cols, l.lanes, bAt));
+  PanelEmitter emitter(l, op, s, tile, packed, bias);
   emitter.emit();
 }
 

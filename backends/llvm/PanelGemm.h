@@ -3,6 +3,7 @@
 // squeeze-excite layers of MobileNetV3), see PanelGemm.cpp.
 #pragma once
 
+#include "backends/Kernels.h"
 #include "backends/llvm/Lowering.h"
 
 #include <optional>
@@ -15,9 +16,10 @@ struct PanelGemmShape {
 
 /// Emits Y[rows, n] = X[rows, k] * B[k, n] (+ bias[n]) followed by `op`'s
 /// epilogue, where X is `op`'s first operand, Y its result (both row-major)
-/// and `bAt(k, j)` the constant B[k, j].
+/// and `bAt(k, j)` the constant B[k, j], with a register tile of
+/// `tile.rows` rows by `tile.cols` columns (whole vectors).
 void emitPanelGemm(Lowering &l, const Op &op, const PanelGemmShape &s,
                    llvm::function_ref<float(int64_t, int64_t)> bAt,
-                   std::optional<ValueId> bias);
+                   std::optional<ValueId> bias, const KernelTile &tile);
 
 } // namespace mnc

@@ -174,4 +174,14 @@ llvm::Expected<Module> loadPipelined(llvm::StringRef path,
   return m;
 }
 
+llvm::Expected<Module> loadScheduled(llvm::StringRef path,
+                                     const TargetSpec &spec,
+                                     PipelineOptions opts) {
+  auto kernels = kernelTarget(spec);
+  if (!kernels)
+    return kernels.takeError();
+  opts.target = *kernels;
+  return loadPipelined(path, opts);
+}
+
 } // namespace mnc::tool

@@ -57,8 +57,14 @@ int reportError(llvm::Error err);
 /// IR module (`.mnir`, parsed and verified).
 llvm::Expected<Module> loadModel(llvm::StringRef path);
 
-/// loadModel, then the pass pipeline: the module the backend lowers.
+/// loadModel, then the pass pipeline (kernels chosen for `opts.target`):
+/// the module the backend lowers, or with the portable default target the
+/// one `run --reference` interprets.
 llvm::Expected<Module> loadPipelined(llvm::StringRef path,
                                      const PipelineOptions &opts = {});
+/// loadPipelined with kernels chosen for the target `spec`.
+llvm::Expected<Module> loadScheduled(llvm::StringRef path,
+                                     const TargetSpec &spec,
+                                     PipelineOptions opts = {});
 
 } // namespace mnc::tool

@@ -186,7 +186,7 @@ llvm::Error compile() {
   pipeline.stopAfter = stopAfter;
   pipeline.printAfterAll = printAfterAll;
   pipeline.printAfter.assign(printAfter.begin(), printAfter.end());
-  auto module = loadPipelined(modelPath, pipeline);
+  auto module = loadScheduled(modelPath, target.spec(), pipeline);
   if (!module)
     return module.takeError();
   if (emitKind == Emit::IR)

@@ -48,7 +48,7 @@ cl::opt<Format>
 
 /// One row of the table: an op other than a constant.
 struct Layer {
-  const Op *op;
+  const Op *op = nullptr;
   int64_t macs = 0, params = 0;
   /// Arena offset and bytes of the first result; offset -1 when the result
   /// is written straight into a caller's output buffer.
@@ -79,7 +79,8 @@ Summary summarize(const Function &f, const CompileResult &compiled) {
     const Op &op = f.ops[i];
     if (op.kind == OpKind::Constant)
       continue;
-    Layer l{&op};
+    Layer l;
+    l.op = &op;
     for (ValueId v : op.operands)
       if (def[v] >= 0 && f.ops[def[v]].kind == OpKind::Constant &&
           counted.insert(v).second)
@@ -204,7 +205,8 @@ void printJson(const Function &f, const Summary &s) {
 }
 
 llvm::Error inspectModel() {
-  auto module = printIR ? loadModel(modelPath) : loadPipelined(modelPath);
+  auto module =
+      printIR ? loadModel(modelPath) : loadScheduled(modelPath, target.spec());
   if (!module)
     return module.takeError();
   if (printIR) {

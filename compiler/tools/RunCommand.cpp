@@ -130,7 +130,8 @@ int run() {
     if (auto err = checkRunTarget(spec))
       return reportError(std::move(err));
   auto module = engine == Engine::ReferenceImported ? loadModel(modelPath)
-                                                    : loadPipelined(modelPath);
+                 : reference ? loadPipelined(modelPath)
+                             : loadScheduled(modelPath, spec);
   if (!module)
     return reportError(module.takeError());
   Function *f = module->lookup("main");

@@ -1,6 +1,7 @@
 // mnc-opt: reads textual IR, verifies it, runs the passes named on the
 // command line in their order and prints the result. It is the driver of
 // the IR and pass lit tests.
+#include "backends/Target.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -32,6 +33,17 @@ static cl::opt<int64_t> elideConstants(
     cl::desc("Print constants with more than N elements as dense_elided"),
     cl::value_desc("N"), cl::init(-1), cl::cat(category));
 
+static cl::opt<std::string> triple(
+    "target",
+    cl::desc("Target triple that schedule passes choose kernels for "
+             "(default: none, portable scalar kernels)"),
+    cl::value_desc("triple"), cl::cat(category));
+static cl::opt<std::string> cpu("mcpu", cl::desc("Target CPU, with --target"),
+                                cl::value_desc("name"), cl::cat(category));
+static cl::opt<std::string>
+    features("mattr", cl::desc("Target features (+a,-b), with --target"),
+             cl::value_desc("features"), cl::cat(category));
+
 /// The pass flags, kept in command-line order.
 static cl::list<const PassInfo *, bool, cl::parser<const PassInfo *>>
     passList(cl::desc("Passes, run in the order given:"), cl::cat(category));
@@ -49,7 +61,7 @@ static cl::opt<bool> &printAfterAllOption() {
 
 /// Parses, verifies, transforms and prints one module; false on error.
 static bool processChunk(llvm::StringRef text, llvm::StringRef bufferName,
-                         llvm::raw_ostream &os) {
+                         const PassOptions &passOpts, llvm::raw_ostream &os) {
   auto report = [](llvm::Error err) {
     llvm::errs() << llvm::toString(std::move(err)) << '\n';
     return false;
@@ -62,7 +74,7 @@ static bool processChunk(llvm::StringRef text, llvm::StringRef bufferName,
   PrintOptions opts;
   opts.elideConstantsLargerThan = elideConstants;
   for (const PassInfo *pass : passList) {
-    if (auto err = pass->run(*module))
+    if (auto err = pass->run(*module, passOpts))
       return report(llvm::createStringError(
           llvm::inconvertibleErrorCode(), "error: --%s: %s", pass->flag.data(),
           llvm::toString(std::move(err)).c_str()));
@@ -131,12 +143,24 @@ int main(int argc, char **argv) {
     llvm::WithColor::error() << outputFile << ": " << ec.message() << '\n';
     return 1;
   }
+  PassOptions passOpts;
+  if (!triple.empty()) {
+    auto target = kernelTarget({triple, cpu, features});
+    if (!target) {
+      llvm::WithColor::error() << llvm::toString(target.takeError()) << '\n';
+      return 1;
+    }
+    passOpts.target = *target;
+  } else if (!cpu.empty() || !features.empty()) {
+    llvm::WithColor::error() << "--mcpu and --mattr need --target\n";
+    return 1;
+  }
   llvm::StringRef text = (*buffer)->getBuffer();
   llvm::StringRef bufferName = inputFile == "-" ? llvm::StringRef("<stdin>")
                                                 : llvm::StringRef(inputFile);
   bool ok = true;
   if (!splitInputFile) {
-    ok = processChunk(text, bufferName, output.os());
+    ok = processChunk(text, bufferName, passOpts, output.os());
   } else {
     std::vector<std::string> chunks = splitChunks(text);
     for (size_t i = 0; i < chunks.size(); ++i) {
@@ -144,7 +168,7 @@ int main(int argc, char **argv) {
         output.os() << splitMarker << '\n';
       // Keep outputs and errors in order when both go to a terminal or pipe.
       output.os().flush();
-      ok &= processChunk(chunks[i], bufferName, output.os());
+      ok &= processChunk(chunks[i], bufferName, passOpts, output.os());
     }
   }
   output.keep();

@@ -47,10 +47,12 @@ Module buildModule(llvm::ArrayRef<Tensor> inputs, const BuildFn &build) {
                                         const CompileOptions &opts = {}) {
   // The schedule passes of the pipeline write what the backend executes.
   Module scheduled = m;
-  llvm::Error (*const passes[])(Module &) = {fuseEpilogues, selectKernels,
-                                             planMemory};
-  for (auto pass : passes)
-    if (auto err = pass(scheduled))
+  auto target = kernelTarget(opts.target);
+  if (!target)
+    return ::testing::AssertionFailure() << llvm::toString(target.takeError());
+  PassOptions passOpts{*target};
+  for (llvm::StringRef flag : {"fuse-epilogues", "select-kernels", "plan-memory"})
+    if (auto err = lookupPass(flag)->run(scheduled, passOpts))
       return ::testing::AssertionFailure() << llvm::toString(std::move(err));
   auto outputs = runCompiled(scheduled, inputs, opts);
   if (!outputs)
