@@ -65,8 +65,8 @@ int64_t i8RowWorkspace(const Function &f, const Op &op) {
 }
 
 // Register tiles. A 1x1 conv keeps rows x vectors accumulators, `vectors`
-// input registers and a broadcast weight in the vector registers; on a 1x1
-// image it is a panel GEMM.
+// input registers and a broadcast weight in the vector registers (the f32
+// kernel computes a 1x1 image as a panel GEMM).
 KernelTile panelGemmTile(const KernelTarget &t, int64_t rows, int64_t n) {
   int64_t r = std::min<int64_t>(rows, t.vectorRegisters >= 32 ? 4 : 2);
   // Eight vectors per row keep enough independent sums in flight to cover
@@ -76,16 +76,19 @@ KernelTile panelGemmTile(const KernelTarget &t, int64_t rows, int64_t n) {
                                       llvm::divideCeil(n, int64_t(t.lanes)));
   return {r, vectors * t.lanes};
 }
-KernelTile pointwiseTile(const Function &f, const Op &op,
-                         const KernelTarget &t) {
-  const TensorType &x = f.type(op.operands[0]);
-  if (x.shape[2] * x.shape[3] == 1)
-    return panelGemmTile(t, x.shape[0], f.type(op.operands[1]).shape[0]);
+KernelTile gemmTile(const Function &, const Op &, const KernelTarget &t) {
   if (t.vectorRegisters >= 32)
     return {8, 3 * t.lanes};
   if (t.vectorRegisters >= 16)
     return {6, 2 * t.lanes};
   return {2, 2 * t.lanes};
+}
+KernelTile pointwiseTile(const Function &f, const Op &op,
+                         const KernelTarget &t) {
+  const TensorType &x = f.type(op.operands[0]);
+  if (x.shape[2] * x.shape[3] == 1)
+    return panelGemmTile(t, x.shape[0], f.type(op.operands[1]).shape[0]);
+  return gemmTile(f, op, t);
 }
 // A direct conv keeps a block of output channels' accumulators, the tap
 // vector and a broadcast weight in registers, one vector along a row.

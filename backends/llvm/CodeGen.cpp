@@ -8,6 +8,7 @@
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/Analysis/TargetTransformInfo.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -80,6 +81,16 @@ static void copyResult(Lowering &l, llvm::Function *fn, unsigned i) {
          [&](llvm::Value *j) { l.storeAt(out, kind, j, l.load(v, j)); });
 }
 
+/// Whether LLVM rounds f32 scalars and vectors to even in one instruction
+/// for the target (x86 roundps, AArch64 frintn). On Cortex-M, LLVM 19 makes
+/// llvm.roundeven a library call (M7) or cannot select it on MVE vectors.
+static bool hasNativeRoundEven(const llvm::TargetMachine &tm) {
+  const llvm::Triple &triple = tm.getTargetTriple();
+  if (triple.isX86())
+    return tm.getMCSubtargetInfo()->checkFeatures("+sse4.1");
+  return triple.isAArch64();
+}
+
 /// Constants bind a global; ops fused into their producer are done by it;
 /// every other op becomes a kernel function.
 static llvm::Error lowerTopLevel(Lowering &l, const Op &op) {
@@ -101,6 +112,7 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   l.subtarget = tm.getMCSubtargetInfo();
   l.target = kernelTargetOf(tm);
   l.lanes = l.target.lanes;
+  l.nativeRoundEven = hasNativeRoundEven(tm);
   std::vector<unsigned> copies = bindStorage(l, fn);
   for (const Op &op : f.ops)
     if (auto err = lowerTopLevel(l, op))

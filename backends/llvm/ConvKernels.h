@@ -12,17 +12,14 @@
 
 namespace mnc {
 
-/// 1x1, stride 1, unpadded, ungrouped conv with constant weights: a GEMM
-/// Y[M, HW] = W[M, C] * X[C, HW] per image.
+/// 1x1, stride 1, unpadded, ungrouped conv with constant weights, f32 or
+/// quantized: a GEMM Y[M, HW] = W[M, C] * X[C, HW] per image (for int8 an
+/// i32-accumulating GEMM with zero points folded at compile time).
 bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k);
 
 /// Any other undilated conv of stride 1 or 2 (stem, depthwise, grouped).
 bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
-/// Quantized 1x1, stride 1, unpadded, ungrouped conv with constant
-/// weights: an i32-accumulating GEMM with zero points folded at compile time.
-bool lowerQuantPointwiseConv(Lowering &l, const Op &op,
-                             const KernelChoice &k);
 /// Quantized undilated conv of stride 1 or 2 with few taps per output
 /// (depthwise): i32 accumulators in registers over zero-point-shifted
 /// workspace planes.
@@ -50,9 +47,6 @@ struct NarrowWeights {
   llvm::IntegerType *elem; ///< i8 or i16.
 };
 NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values);
-/// `count` weights from `index` as stored (i8 or i16; a vector if count > 1).
-llvm::Value *loadPacked(Lowering &l, const NarrowWeights &w,
-                        llvm::Value *index, unsigned count);
 /// Weight `index` sign-extended to i16, or with count 2 the two weights
 /// from `index` as <2 x i16>.
 llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,

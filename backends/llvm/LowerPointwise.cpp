@@ -1,15 +1,33 @@
 // Pointwise (1x1) conv as a register-blocked GEMM, Y[M, HW] = W[M, C] *
-// X[C, HW] for each image in NCHW. A tile of `rows` output channels by
-// `vectors` target vectors of pixels stays in registers across the whole
-// reduction over C: per input channel it loads the X vectors once and
-// multiplies them with one broadcast weight per row. Weights are packed at
-// compile time so a tile reads them contiguously, row block by row block:
-//   packed[m0*C + c*rows + r] = W[m0 + r, c]
-// Pixel tails use masked loads and stores; the bias, activation and
-// residual add (the epilogue) are applied to the accumulators before the
-// only store of Y.
+// X[C, HW] for each image in NCHW, f32 and int8 from one skeleton. A tile
+// of `rows` output channels by `vectors` target vectors of pixels stays in
+// registers across the whole reduction over C: per reduction step it loads
+// the X vectors of a group of input channels once and multiplies them with
+// one broadcast group of weights per row. Weights are packed at compile
+// time so that a step of a tile reads them contiguously:
+//   packed[k*(m0*steps + s*rows + r) + j] = W[m0 + r, k*s + j]
+// (k channels per step, rows = the tile's height at m0; channels past C
+// are zero). Pixel tails use masked loads and stores. What differs between
+// the element types is a policy (PointwisePolicy):
+// - f32: one channel per step, fused multiply-add; the bias seeds the
+//   accumulators and the epilogue (activation, residual add) is applied to
+//   them before the only store of Y.
+// - int8: i32 accumulators with the zero points folded at compile time,
+//     acc[m, p] = b[m] + sum_c (x[c, p] - zx) * (w[m, c] - zw[m])
+//               = (b[m] - zx * sum_c w'[m, c]) + sum_c x[c, p] * w'[m, c],
+//   requantized before the only store. The kernel's ISA decides how a step
+//   multiplies (MacPolicy): one channel per i32 lane, two (x86 pmaddwd, Arm
+//   smlad) or four (x86 vpdpbusd, AArch64 sdot). Every product and sum is
+//   exact in i32, as in the reference, so the result is bit-exact.
 #include "backends/llvm/ConvKernels.h"
 #include "backends/llvm/PanelGemm.h"
+
+#include "llvm/IR/IntrinsicsAArch64.h"
+#include "llvm/IR/IntrinsicsARM.h"
+#include "llvm/IR/IntrinsicsX86.h"
+
+#include <array>
+#include <memory>
 
 namespace mnc {
 namespace {
@@ -17,14 +35,333 @@ namespace {
 struct Gemm {
   int64_t n, m, c, hw;
   int64_t rows, vectors; ///< Register tile: output channels x vectors.
+  int64_t group;         ///< Input channels per reduction step.
+  int64_t steps;         ///< C / group, rounded up.
 };
 
+/// W[m, c] for m < M, c < C in the tile order of the file comment.
+template <typename T>
+std::vector<T> packWeights(const Gemm &g,
+                           llvm::function_ref<T(int64_t, int64_t)> w) {
+  std::vector<T> packed(g.m * g.steps * g.group, T(0));
+  for (int64_t m0 = 0; m0 < g.m; m0 += g.rows) {
+    int64_t height = std::min(g.rows, g.m - m0);
+    for (int64_t r = 0; r < height; ++r)
+      for (int64_t c = 0; c < g.c; ++c)
+        packed[g.group * (m0 * g.steps + (c / g.group) * height + r) +
+               c % g.group] = w(m0 + r, c);
+  }
+  return packed;
+}
+
+/// What the element type (and for int8 the ISA) decides in the skeleton.
+class PointwisePolicy {
+public:
+  PointwisePolicy(Lowering &l, const Op &op, llvm::Type *elem)
+      : l(l), b(l.b), op(op),
+        accTy(llvm::FixedVectorType::get(elem, l.lanes)) {}
+  virtual ~PointwisePolicy() = default;
+
+  /// The accumulators' start for output channel `m`, as one value.
+  virtual llvm::Value *init(llvm::Value *m) = 0;
+  /// X of reduction step `s` for vector `v` of the tile's `pixels` pixels
+  /// from p0 of the image at element `xImage`, as the multiply takes it.
+  virtual llvm::Value *inputs(llvm::Value *xImage, llvm::Value *s,
+                              llvm::Value *p0, int64_t v, int64_t pixels) = 0;
+  /// The weights of a step for `rows` rows from packed index `at`, and one
+  /// row's of them as the multiply takes them.
+  virtual llvm::Value *stepWeights(llvm::Value *at, int64_t rows) = 0;
+  virtual llvm::Value *rowWeights(llvm::Value *step, int64_t r) = 0;
+  virtual llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *x,
+                                   llvm::Value *w) = 0;
+  /// Finishes the accumulators of output channel `m` and stores them at
+  /// element `at` of Y, in the lanes `mask` selects (null: all).
+  virtual void store(llvm::Value *m, llvm::Value *at, llvm::Value *acc,
+                     llvm::Value *mask) = 0;
+
+  llvm::FixedVectorType *accumulatorType() const { return accTy; }
+
+protected:
+  /// Vector `v` of the tile's pixels of channel `c` of X (elements `ty`).
+  llvm::Value *loadX(llvm::Type *ty, llvm::Value *xImage, llvm::Value *c,
+                     const Gemm &g, llvm::Value *p0, int64_t v,
+                     int64_t pixels);
+
+  Lowering &l;
+  llvm::IRBuilder<> &b;
+  const Op &op;
+  llvm::FixedVectorType *accTy;
+};
+
+llvm::Value *PointwisePolicy::loadX(llvm::Type *ty, llvm::Value *xImage,
+                                    llvm::Value *c, const Gemm &g,
+                                    llvm::Value *p0, int64_t v,
+                                    int64_t pixels) {
+  auto *vecTy = llvm::FixedVectorType::get(ty, l.lanes);
+  llvm::Align align(ty->getScalarSizeInBits() / 8);
+  llvm::Value *at = b.CreateInBoundsGEP(
+      ty, l.ptr(op.operands[0]),
+      b.CreateAdd(b.CreateAdd(xImage, b.CreateMul(c, l.idx(g.hw))),
+                  b.CreateAdd(p0, l.idx(v * l.lanes))));
+  if (llvm::Value *mask = laneMask(l, pixels - v * l.lanes))
+    return b.CreateMaskedLoad(vecTy, at, align, mask);
+  return b.CreateAlignedLoad(vecTy, at, align);
+}
+
+class F32Policy : public PointwisePolicy {
+public:
+  F32Policy(Lowering &l, const Op &op, const Gemm &g, llvm::Value *packed)
+      : PointwisePolicy(l, op, l.b.getFloatTy()), g(g), packed(packed),
+        epilogue(l.epilogueOf(op)) {}
+
+  llvm::Value *init(llvm::Value *m) override {
+    if (op.operands.size() < 3)
+      return llvm::ConstantFP::get(accTy, 0.0);
+    return b.CreateVectorSplat(l.lanes, l.load(op.operands[2], m));
+  }
+  llvm::Value *inputs(llvm::Value *xImage, llvm::Value *s, llvm::Value *p0,
+                      int64_t v, int64_t pixels) override {
+    return loadX(b.getFloatTy(), xImage, s, g, p0, v, pixels);
+  }
+  llvm::Value *stepWeights(llvm::Value *at, int64_t) override { return at; }
+  llvm::Value *rowWeights(llvm::Value *at, int64_t r) override {
+    return b.CreateVectorSplat(
+        l.lanes, l.loadAt(packed, ElemKind::F32, b.CreateAdd(at, l.idx(r))));
+  }
+  llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *x,
+                           llvm::Value *w) override {
+    return b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {accTy}, {w, x, acc});
+  }
+  void store(llvm::Value *, llvm::Value *at, llvm::Value *acc,
+             llvm::Value *mask) override {
+    llvm::Value *value = applyEpilogue(l, epilogue, op.results[0], acc, at, mask);
+    llvm::Value *ptr = b.CreateInBoundsGEP(b.getFloatTy(),
+                                           l.ptr(l.destination(op)), at);
+    if (mask)
+      b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
+    else
+      b.CreateAlignedStore(value, ptr, llvm::Align(4));
+  }
+
+private:
+  const Gemm &g;
+  llvm::Value *packed;
+  const Op *epilogue;
+};
+
+/// How the kernel's ISA multiplies int8 inputs by int8 weights into the i32
+/// lanes of the accumulators, `group` input channels per lane and step:
+///   Widen    1 channel: x and w widened to i32, multiply and add (any ISA)
+///   Pairs    2 channels as i16 pairs: x86 pmaddwd, then add
+///   Smlad    2 channels as i16 pairs in one i32: Arm DSP smlad (1 lane)
+///   DotU8S8  4 channels as bytes, u8 inputs by s8 weights: x86 vpdpbusd
+///   DotS8S8  4 channels as bytes, s8 by s8: AArch64 sdot
+/// The dot products take their inputs as one signedness: inputs of the
+/// other are shifted by `inputBias` (x + 128 or x - 128, a flip of the top
+/// bit), which the folded zero-point offsets take back exactly.
+struct MacPolicy {
+  enum Kind { Widen, Pairs, Smlad, DotU8S8, DotS8S8 } kind;
+  int64_t group;
+  llvm::Intrinsic::ID intrinsic;
+
+  bool isDot() const { return kind == DotU8S8 || kind == DotS8S8; }
+};
+
+MacPolicy macPolicy(Isa isa, unsigned lanes) {
+  switch (isa) {
+  case Isa::Avx512Vnni:
+  case Isa::AvxVnni:
+    return {MacPolicy::DotU8S8, 4,
+            lanes == 16 ? llvm::Intrinsic::x86_avx512_vpdpbusd_512
+                        : llvm::Intrinsic::x86_avx512_vpdpbusd_256};
+  case Isa::NeonDot:
+    return {MacPolicy::DotS8S8, 4, llvm::Intrinsic::aarch64_neon_sdot};
+  case Isa::Dsp:
+    return {MacPolicy::Smlad, 2, llvm::Intrinsic::arm_smlad};
+  default:
+    if (llvm::Intrinsic::ID pairs = pairwiseMultiplyAdd(isa, lanes))
+      return {MacPolicy::Pairs, 2, pairs};
+    return {MacPolicy::Widen, 1, llvm::Intrinsic::not_intrinsic};
+  }
+}
+
+/// The shift the policy applies to inputs of kind `x` (see MacPolicy).
+int32_t inputBias(const MacPolicy &p, ElemKind x) {
+  if (p.kind == MacPolicy::DotU8S8 && x == ElemKind::I8)
+    return 128;
+  if (p.kind == MacPolicy::DotS8S8 && x == ElemKind::U8)
+    return -128;
+  return 0;
+}
+
+/// Rows of `lanes` bytes (1, 2 or 4 of them) interleaved: byte
+/// rows.size() * i + j of the result is byte i of row j.
+llvm::Value *interleaveBytes(llvm::IRBuilder<> &b,
+                             llvm::ArrayRef<llvm::Value *> rows,
+                             unsigned lanes) {
+  if (rows.size() == 1)
+    return rows[0];
+  auto concat = [&](llvm::Value *low, llvm::Value *high) {
+    llvm::SmallVector<int, 32> all;
+    for (unsigned i = 0; i < 2 * lanes; ++i)
+      all.push_back(int(i));
+    return b.CreateShuffleVector(low, high, all);
+  };
+  int half = int(rows.size() / 2), n = int(lanes);
+  llvm::Value *low = half == 1 ? rows[0] : concat(rows[0], rows[1]);
+  llvm::Value *high = half == 1 ? rows[1] : concat(rows[2], rows[3]);
+  llvm::SmallVector<int, 64> order;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < int(rows.size()); ++j)
+      order.push_back((j / half) * half * n + (j % half) * n + i);
+  return b.CreateShuffleVector(low, high, order);
+}
+
+class Int8Policy : public PointwisePolicy {
+public:
+  Int8Policy(Lowering &l, const Op &op, const Gemm &g, const MacPolicy &mac,
+             NarrowWeights packed, llvm::Value *offsets)
+      : PointwisePolicy(l, op, l.b.getInt32Ty()), g(g), mac(mac),
+        packed(packed), offsets(offsets), tables(requantTables(l, op)) {}
+
+  llvm::Value *init(llvm::Value *m) override {
+    llvm::Value *init = l.loadAt(offsets, ElemKind::I32, m);
+    if (op.operands.size() > 2)
+      init = b.CreateAdd(init, l.loadI32(op.operands[2], m));
+    return b.CreateVectorSplat(l.lanes, init);
+  }
+  llvm::Value *inputs(llvm::Value *xImage, llvm::Value *s, llvm::Value *p0,
+                      int64_t v, int64_t pixels) override;
+  llvm::Value *stepWeights(llvm::Value *at, int64_t rows) override;
+  llvm::Value *rowWeights(llvm::Value *step, int64_t r) override;
+  llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *x,
+                           llvm::Value *w) override;
+  void store(llvm::Value *m, llvm::Value *at, llvm::Value *acc,
+             llvm::Value *mask) override {
+    llvm::Value *mult = b.CreateVectorSplat(
+        l.lanes, l.loadAt(tables.multipliers, ElemKind::F32, m));
+    llvm::Value *zero = b.CreateVectorSplat(
+        l.lanes, l.loadAt(tables.zeroPoints, ElemKind::I32, m));
+    ValueId y = op.results[0];
+    llvm::Value *q = l.requantize(acc, mult, zero, l.f.type(y).elem);
+    llvm::Value *ptr = b.CreateInBoundsGEP(b.getInt8Ty(), l.ptr(y), at);
+    if (mask)
+      b.CreateMaskedStore(q, ptr, llvm::Align(1), mask);
+    else
+      b.CreateAlignedStore(q, ptr, llvm::Align(1));
+  }
+
+private:
+  /// `v` as the type of the ISA intrinsic's parameter `i`.
+  llvm::Value *asParam(llvm::Value *v, unsigned i);
+
+  const Gemm &g;
+  MacPolicy mac;
+  NarrowWeights packed;
+  llvm::Value *offsets; ///< -(zx + inputBias) * sum(w'[m]) as i32, [M].
+  RequantTables tables;
+};
+
+llvm::Value *Int8Policy::asParam(llvm::Value *v, unsigned i) {
+  llvm::Type *types[] = {accTy, llvm::FixedVectorType::get(b.getInt8Ty(),
+                                                           4 * l.lanes)};
+  llvm::Function *fn = llvm::Intrinsic::getDeclaration(
+      &l.module, mac.intrinsic,
+      mac.kind == MacPolicy::DotS8S8 ? llvm::ArrayRef(types)
+                                     : llvm::ArrayRef<llvm::Type *>());
+  return b.CreateBitCast(v, fn->getFunctionType()->getParamType(i));
+}
+
+llvm::Value *Int8Policy::inputs(llvm::Value *xImage, llvm::Value *s,
+                                llvm::Value *p0, int64_t v, int64_t pixels) {
+  ElemKind xKind = l.f.type(op.operands[0]).elem;
+  // Channels past C (the last step of a C that is no multiple of the
+  // group) repeat channel C - 1; their weights are 0.
+  std::array<llvm::Value *, 4> rows{};
+  for (int64_t j = 0; j < mac.group; ++j) {
+    llvm::Value *c = b.CreateAdd(b.CreateMul(s, l.idx(mac.group)), l.idx(j));
+    if (j > 0)
+      c = b.CreateSelect(b.CreateICmpULT(c, l.idx(g.c)), c, l.idx(g.c - 1));
+    rows[j] = loadX(b.getInt8Ty(), xImage, c, g, p0, v, pixels);
+  }
+  llvm::Value *bytes =
+      interleaveBytes(b, llvm::ArrayRef(rows.data(), mac.group), l.lanes);
+  if (inputBias(mac, xKind) != 0)
+    bytes = b.CreateXor(bytes, llvm::ConstantInt::get(bytes->getType(), 0x80));
+  auto widen = [&](llvm::Type *elem) {
+    auto *ty = llvm::FixedVectorType::get(elem, mac.group * l.lanes);
+    return xKind == ElemKind::U8 ? b.CreateZExt(bytes, ty)
+                                 : b.CreateSExt(bytes, ty);
+  };
+  switch (mac.kind) {
+  case MacPolicy::Widen:
+    return widen(b.getInt32Ty());
+  case MacPolicy::Pairs:
+    return widen(b.getInt16Ty());
+  case MacPolicy::Smlad:
+    return b.CreateBitCast(widen(b.getInt16Ty()), b.getInt32Ty());
+  case MacPolicy::DotU8S8:
+  case MacPolicy::DotS8S8:
+    return asParam(bytes, 1);
+  }
+  llvm_unreachable("covered switch");
+}
+
+// An i32 word per row holds its group of weights as the multiply takes
+// them: widened to i32, two i16 or four bytes.
+llvm::Value *Int8Policy::stepWeights(llvm::Value *at, int64_t rows) {
+  int64_t count = rows * mac.group;
+  llvm::Value *raw = b.CreateAlignedLoad(
+      llvm::FixedVectorType::get(packed.elem, count),
+      b.CreateInBoundsGEP(packed.elem, packed.data, at), llvm::Align(1));
+  auto *words = llvm::FixedVectorType::get(b.getInt32Ty(), rows);
+  if (mac.kind == MacPolicy::Widen)
+    return b.CreateSExt(raw, words);
+  if (mac.isDot())
+    return b.CreateBitCast(raw, words);
+  return b.CreateBitCast(
+      b.CreateSExt(raw, llvm::FixedVectorType::get(b.getInt16Ty(), count)),
+      words);
+}
+
+llvm::Value *Int8Policy::rowWeights(llvm::Value *step, int64_t r) {
+  if (mac.kind == MacPolicy::Smlad)
+    return b.CreateExtractElement(step, r);
+  llvm::SmallVector<int, 16> lane(l.lanes, int(r));
+  llvm::Value *splat = b.CreateShuffleVector(step, lane);
+  if (mac.kind == MacPolicy::Pairs)
+    return b.CreateBitCast(
+        splat, llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes));
+  return mac.isDot() ? asParam(splat, 2) : splat;
+}
+
+llvm::Value *Int8Policy::multiplyAdd(llvm::Value *acc, llvm::Value *x,
+                                     llvm::Value *w) {
+  switch (mac.kind) {
+  case MacPolicy::Widen:
+    return b.CreateAdd(acc, b.CreateMul(x, w, "", false, true));
+  case MacPolicy::Pairs:
+    return b.CreateAdd(acc, b.CreateIntrinsic(accTy, mac.intrinsic, {x, w}));
+  case MacPolicy::Smlad:
+    return b.CreateBitCast(
+        b.CreateIntrinsic(mac.intrinsic, {},
+                          {x, w, b.CreateBitCast(acc, b.getInt32Ty())}),
+        accTy);
+  case MacPolicy::DotU8S8:
+    return b.CreateIntrinsic(mac.intrinsic, {}, {asParam(acc, 0), x, w});
+  case MacPolicy::DotS8S8:
+    return b.CreateIntrinsic(mac.intrinsic, {accTy, x->getType()},
+                             {acc, x, w});
+  }
+  llvm_unreachable("covered switch");
+}
+
+/// The tile loops, the same for every policy.
 class PointwiseEmitter {
 public:
   PointwiseEmitter(Lowering &l, const Op &op, const Gemm &g,
-                   llvm::Value *packed)
-      : l(l), b(l.b), op(op), g(g), packed(packed),
-        vecTy(llvm::FixedVectorType::get(b.getFloatTy(), l.lanes)) {}
+                   PointwisePolicy &policy)
+      : l(l), b(l.b), op(op), g(g), policy(policy) {}
 
   void emit();
 
@@ -36,102 +373,56 @@ private:
   void channelBlocks(llvm::Value *image, llvm::Value *p0, int64_t pixels);
   /// Tiles over all pixel blocks at channel block m0.
   void pixelBlocks(llvm::Value *image, llvm::Value *m0, int64_t rows);
-  /// Lanes of vector v of a `pixels`-wide tile that exist, or null if all.
-  llvm::Value *maskFor(int64_t pixels, int64_t v);
-  llvm::Value *loadVector(llvm::Value *base, llvm::Value *index,
-                          llvm::Value *mask);
-  void storeVector(llvm::Value *base, llvm::Value *index, llvm::Value *value,
-                   llvm::Value *mask);
 
   Lowering &l;
   llvm::IRBuilder<> &b;
   const Op &op;
   const Gemm &g;
-  llvm::Value *packed;
-  llvm::FixedVectorType *vecTy;
+  PointwisePolicy &policy;
 };
-
-llvm::Value *PointwiseEmitter::maskFor(int64_t pixels, int64_t v) {
-  int64_t valid = pixels - v * l.lanes;
-  if (valid >= l.lanes)
-    return nullptr;
-  llvm::SmallVector<llvm::Constant *, 16> bits;
-  for (int64_t i = 0; i < l.lanes; ++i)
-    bits.push_back(b.getInt1(i < valid));
-  return llvm::ConstantVector::get(bits);
-}
-
-llvm::Value *PointwiseEmitter::loadVector(llvm::Value *base, llvm::Value *index,
-                                          llvm::Value *mask) {
-  llvm::Value *at = b.CreateInBoundsGEP(b.getFloatTy(), base, index);
-  if (mask)
-    return b.CreateMaskedLoad(vecTy, at, llvm::Align(4), mask);
-  return b.CreateAlignedLoad(vecTy, at, llvm::Align(4));
-}
-
-void PointwiseEmitter::storeVector(llvm::Value *base, llvm::Value *index,
-                                   llvm::Value *value, llvm::Value *mask) {
-  llvm::Value *at = b.CreateInBoundsGEP(b.getFloatTy(), base, index);
-  if (mask)
-    b.CreateMaskedStore(value, at, llvm::Align(4), mask);
-  else
-    b.CreateAlignedStore(value, at, llvm::Align(4));
-}
 
 void PointwiseEmitter::tile(llvm::Value *image, llvm::Value *m0, int64_t rows,
                             llvm::Value *p0, int64_t pixels) {
   int64_t vectors = llvm::divideCeil(pixels, l.lanes);
-  ValueId x = op.operands[0], y = op.results[0];
+  llvm::FixedVectorType *accTy = policy.accumulatorType();
   // Accumulators live in stack slots that SROA turns into registers.
   std::vector<llvm::Value *> acc(rows * vectors);
   for (int64_t r = 0; r < rows; ++r) {
-    llvm::Value *init = llvm::ConstantFP::get(vecTy, 0.0);
-    if (op.operands.size() > 2)
-      init = b.CreateVectorSplat(
-          l.lanes, l.load(op.operands[2], b.CreateAdd(m0, l.idx(r))));
+    llvm::Value *init = policy.init(b.CreateAdd(m0, l.idx(r)));
     for (int64_t v = 0; v < vectors; ++v) {
-      acc[r * vectors + v] = l.local(vecTy);
+      acc[r * vectors + v] = l.local(accTy);
       b.CreateStore(init, acc[r * vectors + v]);
     }
   }
   llvm::Value *xImage = b.CreateMul(image, l.idx(g.c * g.hw));
-  llvm::Value *wBlock = b.CreateMul(m0, l.idx(g.c));
-  l.loop(0, g.c, [&](llvm::Value *c) {
-    llvm::Value *xRow =
-        b.CreateAdd(b.CreateAdd(xImage, b.CreateMul(c, l.idx(g.hw))), p0);
+  llvm::Value *wBlock = b.CreateMul(m0, l.idx(g.steps));
+  l.loop(0, g.steps, [&](llvm::Value *s) {
     std::vector<llvm::Value *> xv;
     for (int64_t v = 0; v < vectors; ++v)
-      xv.push_back(loadVector(l.ptr(x), b.CreateAdd(xRow, l.idx(v * l.lanes)),
-                              maskFor(pixels, v)));
-    llvm::Value *wRow = b.CreateAdd(wBlock, b.CreateMul(c, l.idx(rows)));
+      xv.push_back(policy.inputs(xImage, s, p0, v, pixels));
+    llvm::Value *step = policy.stepWeights(
+        b.CreateMul(b.CreateAdd(wBlock, b.CreateMul(s, l.idx(rows))),
+                    l.idx(g.group)),
+        rows);
     for (int64_t r = 0; r < rows; ++r) {
-      llvm::Value *w =
-          b.CreateVectorSplat(l.lanes, l.loadAt(packed, ElemKind::F32,
-                                                b.CreateAdd(wRow, l.idx(r))));
+      llvm::Value *w = policy.rowWeights(step, r);
       for (int64_t v = 0; v < vectors; ++v) {
         llvm::Value *slot = acc[r * vectors + v];
-        llvm::Value *sum =
-            b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vecTy},
-                              {w, xv[v], b.CreateLoad(vecTy, slot)});
-        b.CreateStore(sum, slot);
+        b.CreateStore(policy.multiplyAdd(b.CreateLoad(accTy, slot), xv[v], w),
+                      slot);
       }
     }
   });
-  const Op *epilogue = l.epilogueOf(op);
-  llvm::Value *dest = l.ptr(l.destination(op));
   for (int64_t r = 0; r < rows; ++r) {
-    llvm::Value *yRow =
-        b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(image, l.idx(g.m)),
-                                            b.CreateAdd(m0, l.idx(r))),
-                                l.idx(g.hw)),
-                    p0);
-    for (int64_t v = 0; v < vectors; ++v) {
-      llvm::Value *mask = maskFor(pixels, v);
-      llvm::Value *at = b.CreateAdd(yRow, l.idx(v * l.lanes));
-      llvm::Value *value = applyEpilogue(
-          l, epilogue, y, b.CreateLoad(vecTy, acc[r * vectors + v]), at, mask);
-      storeVector(dest, at, value, mask);
-    }
+    llvm::Value *m = b.CreateAdd(m0, l.idx(r));
+    llvm::Value *yRow = b.CreateAdd(
+        b.CreateMul(b.CreateAdd(b.CreateMul(image, l.idx(g.m)), m),
+                    l.idx(g.hw)),
+        p0);
+    for (int64_t v = 0; v < vectors; ++v)
+      policy.store(m, b.CreateAdd(yRow, l.idx(v * l.lanes)),
+                   b.CreateLoad(accTy, acc[r * vectors + v]),
+                   laneMask(l, pixels - v * l.lanes));
   }
 }
 
@@ -178,18 +469,30 @@ void PointwiseEmitter::emit() {
   });
 }
 
-/// W[M, C] (as [M, C, 1, 1]) in tile order, see the file comment.
-std::vector<float> packWeights(const Tensor &w, int64_t m, int64_t c,
-                               int64_t rows) {
-  const float *src = reinterpret_cast<const float *>(w.bytes.data());
-  std::vector<float> packed(m * c);
-  for (int64_t m0 = 0; m0 < m; m0 += rows) {
-    int64_t height = std::min(rows, m - m0);
-    for (int64_t ci = 0; ci < c; ++ci)
-      for (int64_t r = 0; r < height; ++r)
-        packed[m0 * c + ci * height + r] = src[(m0 + r) * c + ci];
+/// The int8 policy for `op` on the kernel's ISA, with its packed weights
+/// w' = w - zw and folded offsets.
+std::unique_ptr<PointwisePolicy> int8Policy(Lowering &l, const Op &op,
+                                            const Tensor &weights, Gemm &g,
+                                            Isa isa) {
+  const TensorType &xt = l.f.type(op.operands[0]),
+                   &wt = l.f.type(op.operands[1]);
+  MacPolicy mac = macPolicy(isa, l.lanes);
+  g.group = mac.group;
+  g.steps = llvm::divideCeil(g.c, g.group);
+  auto w = [&](int64_t m, int64_t c) {
+    return int32_t(weights.getAsInt(m * g.c + c)) - wt.quant->zeroPoint(m);
+  };
+  int32_t zx = xt.quant->zeroPoint(0) + inputBias(mac, xt.elem);
+  std::vector<int32_t> offsets(g.m);
+  for (int64_t m = 0; m < g.m; ++m) {
+    int32_t sum = 0;
+    for (int64_t c = 0; c < g.c; ++c)
+      sum += w(m, c);
+    offsets[m] = -zx * sum;
   }
-  return packed;
+  return std::make_unique<Int8Policy>(
+      l, op, g, mac,
+      narrowWeights(l, packWeights<int32_t>(g, w)), l.constantI32(offsets));
 }
 
 } // namespace
@@ -198,26 +501,29 @@ bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k) {
   const TensorType &xt = l.f.type(op.operands[0]),
                    &wt = l.f.type(op.operands[1]);
   const Tensor *weights = l.constantOf(op.operands[1]);
-  auto strides = op.getInts("strides"), pads = op.getInts("pads");
-  if (!weights || xt.isQuantized() || op.getInt("group") != 1 ||
-      wt.shape[2] != 1 || wt.shape[3] != 1 || strides[0] != 1 ||
-      strides[1] != 1 || llvm::any_of(pads, [](int64_t p) { return p != 0; }))
+  if (!weights || !isPointwiseConv(l.f, op))
     return false;
+  Gemm g{xt.shape[0], wt.shape[0], xt.shape[1], xt.shape[2] * xt.shape[3],
+         k.tile.rows, k.tile.cols / l.lanes, 1, xt.shape[1]};
+  if (xt.isQuantized()) {
+    auto policy = int8Policy(l, op, *weights, g, k.isa);
+    PointwiseEmitter(l, op, g, *policy).emit();
+    return true;
+  }
+  const float *w = reinterpret_cast<const float *>(weights->bytes.data());
   // On a 1x1 image the conv is a vector-matrix product per image.
-  if (xt.shape[2] * xt.shape[3] == 1) {
-    const float *w = reinterpret_cast<const float *>(weights->bytes.data());
-    int64_t c = xt.shape[1];
+  if (g.hw == 1) {
     emitPanelGemm(
-        l, op, {xt.shape[0], c, wt.shape[0]},
-        [&](int64_t k, int64_t j) { return w[j * c + k]; },
+        l, op, {g.n, g.c, g.m},
+        [&](int64_t kk, int64_t j) { return w[j * g.c + kk]; },
         op.operands.size() > 2 ? std::optional(op.operands[2]) : std::nullopt,
         k.tile);
     return true;
   }
-  Gemm g{xt.shape[0], wt.shape[0], xt.shape[1], xt.shape[2] * xt.shape[3],
-         k.tile.rows, k.tile.cols / l.lanes};
-  llvm::Value *packed = l.constantF32(packWeights(*weights, g.m, g.c, g.rows));
-  PointwiseEmitter(l, op, g, packed).emit();
+  llvm::Value *packed = l.constantF32(packWeights<float>(
+      g, [&](int64_t m, int64_t c) { return w[m * g.c + c]; }));
+  F32Policy policy(l, op, g, packed);
+  PointwiseEmitter(l, op, g, policy).emit();
   return true;
 }
 

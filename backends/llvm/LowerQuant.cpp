@@ -61,7 +61,7 @@ llvm::Error lowerQuantize(Lowering &l, const Op &op) {
         llvm::Value *zero =
             b.CreateSIToFP(l.loadAt(zeros, ElemKind::I32, c), b.getFloatTy());
         l.store(y, i,
-                l.saturateToInt(b.CreateFAdd(emitRoundEven(b, scaled), zero),
+                l.saturateToInt(b.CreateFAdd(l.roundEven(scaled), zero),
                                 yt.elem));
       });
   return llvm::Error::success();

@@ -220,19 +220,33 @@ llvm::Value *Lowering::loadI32(ValueId v, llvm::Value *index) {
   }
 }
 
+/// `elem` in the shape of `like` (a scalar, or a vector of as many lanes).
+static llvm::Type *shapedLike(llvm::Value *like, llvm::Type *elem) {
+  if (auto *vec = llvm::dyn_cast<llvm::VectorType>(like->getType()))
+    return llvm::VectorType::get(elem, vec->getElementCount());
+  return elem;
+}
+
 llvm::Value *Lowering::saturateToInt(llvm::Value *x, ElemKind kind) {
   bool isUnsigned = kind == ElemKind::U8;
   x = emitClamp(b, x, isUnsigned ? 0.0f : -128.0f,
                 isUnsigned ? 255.0f : 127.0f);
-  return b.CreateTrunc(b.CreateFPToSI(x, b.getInt32Ty()), elemType(kind));
+  return b.CreateTrunc(b.CreateFPToSI(x, shapedLike(x, b.getInt32Ty())),
+                       shapedLike(x, elemType(kind)));
+}
+
+llvm::Value *Lowering::roundEven(llvm::Value *x) {
+  if (nativeRoundEven)
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x);
+  return emitRoundEven(b, x);
 }
 
 llvm::Value *Lowering::requantize(llvm::Value *acc, llvm::Value *multiplier,
                                   llvm::Value *zeroPoint, ElemKind kind) {
-  llvm::Value *scaled =
-      b.CreateFMul(b.CreateSIToFP(acc, b.getFloatTy()), multiplier);
-  llvm::Value *shifted = b.CreateFAdd(
-      emitRoundEven(b, scaled), b.CreateSIToFP(zeroPoint, b.getFloatTy()));
+  llvm::Type *floatTy = shapedLike(acc, b.getFloatTy());
+  llvm::Value *scaled = b.CreateFMul(b.CreateSIToFP(acc, floatTy), multiplier);
+  llvm::Value *shifted =
+      b.CreateFAdd(roundEven(scaled), b.CreateSIToFP(zeroPoint, floatTy));
   return saturateToInt(shifted, kind);
 }
 

@@ -97,11 +97,17 @@ public:
   /// Element of a quantized (or i32) value widened to i32.
   llvm::Value *loadI32(ValueId v, llvm::Value *index);
   /// saturate(rne(float(acc) * multiplier) + zeroPoint) as element kind
-  /// `kind` (i8/u8), the requantization rule of ir/Math.h.
+  /// `kind` (i8/u8), the requantization rule of ir/Math.h, on an i32
+  /// scalar or vector with a multiplier and zero point of the same shape.
   llvm::Value *requantize(llvm::Value *acc, llvm::Value *multiplier,
                           llvm::Value *zeroPoint, ElemKind kind);
-  /// Float to i8/u8 with saturation; `x` holds an integral value.
+  /// Float (scalar or vector) to i8/u8 with saturation; `x` holds integral
+  /// values.
   llvm::Value *saturateToInt(llvm::Value *x, ElemKind kind);
+  /// Round to nearest, ties to even: the target's instruction where it has
+  /// one (nativeRoundEven), else exact float arithmetic.
+  llvm::Value *roundEven(llvm::Value *x);
+  bool nativeRoundEven = false;
 
   /// A private constant global with `bytes`; `align` bytes aligned.
   llvm::Value *constantData(llvm::ArrayRef<uint8_t> bytes, unsigned align = 16);

@@ -1,0 +1,63 @@
+// Helpers the conv kernels share: lane masks for pixel tails, narrow
+// int8 weights, requantization of vectors, and the x86 pairwise
+// multiply-add.
+#include "backends/llvm/ConvKernels.h"
+
+#include "llvm/IR/IntrinsicsX86.h"
+
+namespace mnc {
+
+llvm::Value *laneMask(Lowering &l, int64_t valid) {
+  if (valid >= l.lanes)
+    return nullptr;
+  llvm::SmallVector<llvm::Constant *, 16> bits;
+  for (int64_t i = 0; i < l.lanes; ++i)
+    bits.push_back(l.b.getInt1(i < valid));
+  return llvm::ConstantVector::get(bits);
+}
+
+NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values) {
+  bool bytes =
+      llvm::all_of(values, [](int32_t v) { return llvm::isInt<8>(v); });
+  std::vector<uint8_t> data;
+  for (int32_t v : values) {
+    auto u = static_cast<uint16_t>(static_cast<int16_t>(v));
+    data.push_back(static_cast<uint8_t>(u));
+    if (!bytes)
+      data.push_back(static_cast<uint8_t>(u >> 8));
+  }
+  return {l.constantData(data), bytes ? l.b.getInt8Ty() : l.b.getInt16Ty()};
+}
+
+llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,
+                         llvm::Value *index, unsigned count) {
+  llvm::IRBuilder<> &b = l.b;
+  llvm::Value *at = b.CreateInBoundsGEP(w.elem, w.data, index);
+  if (count == 1)
+    return b.CreateSExt(b.CreateAlignedLoad(w.elem, at, llvm::Align(1)),
+                        b.getInt16Ty());
+  return b.CreateSExt(
+      b.CreateAlignedLoad(llvm::FixedVectorType::get(w.elem, count), at,
+                          llvm::Align(1)),
+      llvm::FixedVectorType::get(b.getInt16Ty(), count));
+}
+
+llvm::Value *requantizeVector(Lowering &l, llvm::Value *acc,
+                              llvm::Value *multiplier, llvm::Value *zeroPoint,
+                              ElemKind kind) {
+  return l.requantize(acc, multiplier, zeroPoint, kind);
+}
+
+llvm::Intrinsic::ID pairwiseMultiplyAdd(Isa isa, unsigned lanes) {
+  if (isaArch(isa) != "x86_64")
+    return llvm::Intrinsic::not_intrinsic;
+  if (lanes == 4)
+    return llvm::Intrinsic::x86_sse2_pmadd_wd;
+  if (lanes == 8 && isa != Isa::Sse2)
+    return llvm::Intrinsic::x86_avx2_pmadd_wd;
+  if (lanes == 16 && (isa == Isa::Avx512 || isa == Isa::Avx512Vnni))
+    return llvm::Intrinsic::x86_avx512_pmaddw_d_512;
+  return llvm::Intrinsic::not_intrinsic;
+}
+
+} // namespace mnc
