@@ -16,10 +16,11 @@
 #include <string.h>
 
 #ifdef SYSTICK_TICKS
-/* SysTick and VTOR registers (ARMv7-M ARM B3.3.2, B3.2.5). */
+/* SysTick, ICSR and VTOR registers (ARMv7-M ARM B3.3.2, B3.2.4, B3.2.5). */
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010)
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018)
+#define ICSR (*(volatile uint32_t *)0xE000ED04)
 #define VTOR (*(volatile uintptr_t *)0xE000ED08)
 #define RELOAD 0xFFFFFFu
 
@@ -42,15 +43,16 @@ static void startTicks(void) {
     ;
 }
 
-/* Ticks since startTicks, read so that a reload between the two loads
- * cannot be missed. */
+/* Ticks since startTicks. A reload whose interrupt is still pending counts
+ * too; the value is read again so that none can fall between the reads. */
 static uint64_t ticks(void) {
-  uint32_t before, value;
+  uint32_t before, value, pending;
   do {
     before = reloads;
     value = SYST_CVR;
-  } while (before != reloads);
-  return (uint64_t)before * (RELOAD + 1) + (RELOAD - value);
+    pending = ICSR >> 26 & 1; /* PENDSTSET */
+  } while (before != reloads || SYST_CVR > value);
+  return (uint64_t)(before + pending) * (RELOAD + 1) + (RELOAD - value);
 }
 #endif
 
