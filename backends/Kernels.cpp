@@ -83,6 +83,14 @@ KernelTile gemmTile(const Function &, const Op &, const KernelTarget &t) {
     return {6, 2 * t.lanes};
   return {2, 2 * t.lanes};
 }
+// Without vector registers the int8 kernel accumulates in the 13 general
+// purpose registers of a Cortex-M, which also hold its pointers: a 2x2 tile
+// (the f32 one blocks over floating-point registers).
+KernelTile i8GemmTile(const Function &f, const Op &op, const KernelTarget &t) {
+  if (t.lanes == 1)
+    return {2, 2};
+  return gemmTile(f, op, t);
+}
 KernelTile pointwiseTile(const Function &f, const Op &op,
                          const KernelTarget &t) {
   const TensorType &x = f.type(op.operands[0]);
