@@ -16,17 +16,16 @@ namespace mnc {
 /// Y[M, HW] = W[M, C] * X[C, HW] per image.
 bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k);
 
-/// Any other undilated conv of stride 1 or 2 (stem, depthwise, grouped).
+/// Any other undilated conv of stride 1 or 2 with few taps per output
+/// (stem, depthwise, grouped), f32 or quantized with constant weights:
+/// accumulators in registers over zero-bordered (f32) or
+/// zero-point-shifted (i16) workspace planes.
 bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
 /// Quantized 1x1, stride 1, unpadded, ungrouped conv with constant
 /// weights: an i32-accumulating GEMM with zero points folded at compile time.
 bool lowerQuantPointwiseConv(Lowering &l, const Op &op,
                              const KernelChoice &k);
-/// Quantized undilated conv of stride 1 or 2 with few taps per output
-/// (depthwise): i32 accumulators in registers over zero-point-shifted
-/// workspace planes.
-bool lowerQuantDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
 /// Per output channel of a quantized conv2d: the requantization multiplier
 /// sx*sw[m]/sy[m] (f32, in the reference's order of operations) and the
