@@ -75,6 +75,7 @@ protected:
   llvm::IRBuilder<> &b;
 };
 
+/// f32: float planes, fmuladd, the fused epilogue.
 class FloatPolicy final : public ElementPolicy {
 public:
   FloatPolicy(Lowering &l, const Op &op)
@@ -113,6 +114,8 @@ int32_t shiftedZeroPoint(const TensorType &x) {
   return x.quant->zeroPoint(0) + (x.elem == ElemKind::U8 ? 0 : 128);
 }
 
+/// int8: zero-point-shifted i16 planes, exact i32 accumulators (pmaddwd
+/// where the ISA has it), requantized.
 class QuantPolicy final : public ElementPolicy {
 public:
   /// `weights` are w' as [M, taps], `offsets` -uz * sum(w'[m]) as i32 [M].
