@@ -1,6 +1,5 @@
 // Helpers the conv kernels share: lane masks for pixel tails, narrow
-// int8 weights, requantization of vectors, and the x86 pairwise
-// multiply-add.
+// int8 weights and the x86 pairwise multiply-add.
 #include "backends/llvm/ConvKernels.h"
 
 #include "llvm/IR/IntrinsicsX86.h"
@@ -40,12 +39,6 @@ llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,
       b.CreateAlignedLoad(llvm::FixedVectorType::get(w.elem, count), at,
                           llvm::Align(1)),
       llvm::FixedVectorType::get(b.getInt16Ty(), count));
-}
-
-llvm::Value *requantizeVector(Lowering &l, llvm::Value *acc,
-                              llvm::Value *multiplier, llvm::Value *zeroPoint,
-                              ElemKind kind) {
-  return l.requantize(acc, multiplier, zeroPoint, kind);
 }
 
 llvm::Intrinsic::ID pairwiseMultiplyAdd(Isa isa, unsigned lanes) {

@@ -17,13 +17,12 @@ namespace mnc {
 /// i32-accumulating GEMM with zero points folded at compile time).
 bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k);
 
-/// Any other undilated conv of stride 1 or 2 (stem, depthwise, grouped).
+/// Any other undilated conv of stride 1 or 2 with few taps per output
+/// (stem, depthwise, grouped), f32 or quantized with constant weights:
+/// accumulators in registers over zero-bordered (f32) or
+/// zero-point-shifted (i16) workspace planes.
 bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
-/// Quantized undilated conv of stride 1 or 2 with few taps per output
-/// (depthwise): i32 accumulators in registers over zero-point-shifted
-/// workspace planes.
-bool lowerQuantDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
 /// Per output channel of a quantized conv2d: the requantization multiplier
 /// sx*sw[m]/sy[m] (f32, in the reference's order of operations) and the
@@ -54,10 +53,5 @@ llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,
 
 /// The first `valid` lanes of a target vector, or null if all lanes are.
 llvm::Value *laneMask(Lowering &l, int64_t valid);
-/// Lowering::requantize on vectors: i32 accumulators, splat f32 multiplier
-/// and i32 zero point, to a vector of i8/u8 `kind`.
-llvm::Value *requantizeVector(Lowering &l, llvm::Value *acc,
-                              llvm::Value *multiplier, llvm::Value *zeroPoint,
-                              ElemKind kind);
 
 } // namespace mnc

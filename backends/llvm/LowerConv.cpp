@@ -229,15 +229,13 @@ llvm::Error lowerConv2d(Lowering &l, const Op &op) {
   int64_t groups = op.getInt("group");
   switch (kernel->kernel) {
   case Kernel::F32Conv1x1:
+  case Kernel::I8Conv1x1:
     return l.emitted(lowerPointwiseConv(l, op, *kernel), op);
   case Kernel::F32DirectConv:
+  case Kernel::I8DirectConv:
     return l.emitted(lowerDirectConv(l, op, *kernel), op);
   case Kernel::F32Conv:
     return lowerConvF32(l, op, g, groups);
-  case Kernel::I8Conv1x1:
-    return l.emitted(lowerPointwiseConv(l, op, *kernel), op);
-  case Kernel::I8DirectConv:
-    return l.emitted(lowerQuantDirectConv(l, op, *kernel), op);
   case Kernel::I8Conv:
     return lowerConvQuantized(l, op, g, groups);
   default:

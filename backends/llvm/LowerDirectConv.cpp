@@ -1,138 +1,356 @@
-// Direct (window) conv for f32 convs that are not pointwise: the stem
-// conv, depthwise convs and any other undilated stride 1 or 2 conv,
-// vectorized along output rows. Per group, the group's input planes are
-// copied into zero-bordered workspace planes, so every tap of every output
-// vector is an unconditional load. A block of output channels accumulates
-// in registers (one broadcast weight per channel and tap), then the bias
-// and epilogue are applied and each vector is stored once:
-//   padded[ci][(iy + pt) * pitch + ix + pl] = x[group's channel ci, iy, ix]
-//   y[m, oy, ox..ox+V) = sum_{ci,ky,kx} w[m, ci, ky, kx] *
+// Direct (window) conv for the convs that are not pointwise, f32 and
+// quantized: the stem conv, depthwise convs and any other undilated stride
+// 1 or 2 conv with few taps per output, vectorized along output rows. Per
+// group, the group's input planes are copied into workspace planes whose
+// border contributes nothing, so every tap of every output vector is an
+// unconditional load. A block of output channels accumulates in registers
+// (one broadcast weight per channel and tap), then each vector is finished
+// and stored once:
+//   padded[ci][(iy + pt) * pitch + ix + pl] = x'[group's channel ci, iy, ix]
+//   acc[m, oy, ox..ox+V) = init[m] + sum_{ci,ky,kx} w'[m, ci, ky, kx] *
 //       padded[ci][(oy*s + ky) * pitch + (ox..ox+V)*s + kx]
-// Stride 2 loads 2V consecutive floats and keeps the even lanes.
+// Stride 2 loads 2V consecutive elements and keeps the even lanes.
+//
+// The loops above are one skeleton; an element policy says what x', w',
+// init, the multiply-accumulate and the finish are:
+//   f32   x' = x with border 0, w' = w, init = b; fmuladd; the fused
+//         epilogue.
+//   int8  x' = u = x (u8) or x + 128 (i8), in [0, 255], as i16, with the
+//         border at the zero point in the same form, uz; w' = w - zw, so
+//         init = b - uz * sum(w'[m]), folded at compile time. Non-negative
+//         16-bit inputs times 16-bit weights let the target multiply in 16
+//         bits (x86 pmaddwd) into i32 accumulators (exact, as in the
+//         reference); requantized before the store.
 #include "backends/llvm/ConvKernels.h"
 
-#include "llvm/Support/MathExtras.h"
+#include "llvm/Analysis/VectorUtils.h"
 
-#include <algorithm>
-#include <optional>
+#include <memory>
 
 namespace mnc {
 namespace {
 
 using Direct = DirectGeometry;
-constexpr int64_t kMaxLanes = kDirectMaxLanes;
 
-std::optional<Direct> directShape(const Function &f, const Op &op) {
-  const TensorType &x = f.type(op.operands[0]);
-  if (x.isQuantized() || x.elem != ElemKind::F32)
-    return std::nullopt;
-  return directGeometry(f, op);
+/// The alignment of one element of `type` (or of its vector).
+llvm::Align elementAlign(llvm::Type *type) {
+  return llvm::Align(type->getScalarSizeInBits() / 8);
 }
+
+/// Per output channel: what its accumulators start from and, for
+/// requantization, its multiplier and output zero point.
+struct ChannelValues {
+  llvm::Value *init;
+  llvm::Value *multiplier = nullptr, *zeroPoint = nullptr;
+};
+
+/// What the skeleton leaves to the element type (see the file comment).
+/// Vectors have the target's lanes.
+class ElementPolicy {
+public:
+  explicit ElementPolicy(Lowering &l) : l(l), b(l.b) {}
+  virtual ~ElementPolicy() = default;
+  /// The element type of the workspace planes.
+  virtual llvm::Type *planeType() const = 0;
+  /// The planes' border element.
+  virtual llvm::Value *border() const = 0;
+  /// Input element `x` as the planes hold it.
+  virtual llvm::Value *toPlane(llvm::Value *x) const = 0;
+  /// A vector of plane elements as the accumulators take it.
+  virtual llvm::Value *widen(llvm::Value *taps) const = 0;
+  /// The per-channel values of output channel `m`, loaded once per block.
+  virtual ChannelValues channel(llvm::Value *m) const = 0;
+  /// Weight `index` of [M, taps], broadcast.
+  virtual llvm::Value *weight(llvm::Value *index) const = 0;
+  /// acc + in * w.
+  virtual llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *in,
+                                   llvm::Value *w) const = 0;
+  /// The accumulators of channel `c` as stored at output element `at`,
+  /// `mask` (or null for all) selecting the lanes that exist.
+  virtual llvm::Value *finish(const ChannelValues &c, llvm::Value *acc,
+                              llvm::Value *at, llvm::Value *mask) const = 0;
+
+protected:
+  Lowering &l;
+  llvm::IRBuilder<> &b;
+};
+
+/// f32: float planes, fmuladd, the fused epilogue.
+class FloatPolicy final : public ElementPolicy {
+public:
+  FloatPolicy(Lowering &l, const Op &op)
+      : ElementPolicy(l), op(op), epilogue(l.epilogueOf(op)),
+        vecTy(llvm::FixedVectorType::get(b.getFloatTy(), l.lanes)) {}
+
+  llvm::Type *planeType() const override { return b.getFloatTy(); }
+  llvm::Value *border() const override { return l.f32(0.0); }
+  llvm::Value *toPlane(llvm::Value *x) const override { return x; }
+  llvm::Value *widen(llvm::Value *taps) const override { return taps; }
+  ChannelValues channel(llvm::Value *m) const override {
+    if (op.operands.size() < 3)
+      return {llvm::ConstantFP::get(vecTy, 0.0)};
+    return {b.CreateVectorSplat(l.lanes, l.load(op.operands[2], m))};
+  }
+  llvm::Value *weight(llvm::Value *index) const override {
+    return b.CreateVectorSplat(l.lanes, l.load(op.operands[1], index));
+  }
+  llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *in,
+                           llvm::Value *w) const override {
+    return b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vecTy}, {w, in, acc});
+  }
+  llvm::Value *finish(const ChannelValues &, llvm::Value *acc, llvm::Value *at,
+                      llvm::Value *mask) const override {
+    return applyEpilogue(l, epilogue, op.results[0], acc, at, mask);
+  }
+
+private:
+  const Op &op;
+  const Op *epilogue;
+  llvm::FixedVectorType *vecTy;
+};
+
+/// The input zero point as the int8 planes hold it, uz.
+int32_t shiftedZeroPoint(const TensorType &x) {
+  return x.quant->zeroPoint(0) + (x.elem == ElemKind::U8 ? 0 : 128);
+}
+
+/// int8: zero-point-shifted i16 planes, exact i32 accumulators (pmaddwd
+/// where the ISA has it), requantized.
+class QuantPolicy final : public ElementPolicy {
+public:
+  /// `weights` are w' as [M, taps], `offsets` -uz * sum(w'[m]) as i32 [M].
+  QuantPolicy(Lowering &l, const Op &op, Isa isa, RequantTables tables,
+              NarrowWeights weights, llvm::Value *offsets)
+      : ElementPolicy(l), op(op), xKind(l.f.type(op.operands[0]).elem),
+        uz(shiftedZeroPoint(l.f.type(op.operands[0]))), tables(tables),
+        weights(weights), offsets(offsets),
+        pairs(pairwiseMultiplyAdd(isa, l.lanes)),
+        vecTy(llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes)) {}
+
+  llvm::Type *planeType() const override { return b.getInt16Ty(); }
+  llvm::Value *border() const override { return b.getInt16(uz); }
+  llvm::Value *toPlane(llvm::Value *q) const override {
+    bool isUnsigned = xKind == ElemKind::U8;
+    q = isUnsigned ? b.CreateZExt(q, b.getInt32Ty())
+                   : b.CreateSExt(q, b.getInt32Ty());
+    return b.CreateTrunc(b.CreateAdd(q, l.i32(isUnsigned ? 0 : 128)),
+                         b.getInt16Ty());
+  }
+  llvm::Value *widen(llvm::Value *taps) const override {
+    return b.CreateZExt(taps, vecTy);
+  }
+  ChannelValues channel(llvm::Value *m) const override {
+    llvm::Value *init = l.loadAt(offsets, ElemKind::I32, m);
+    if (op.operands.size() > 2)
+      init = b.CreateAdd(init, l.loadI32(op.operands[2], m));
+    return {b.CreateVectorSplat(l.lanes, init),
+            b.CreateVectorSplat(l.lanes,
+                                l.loadAt(tables.multipliers, ElemKind::F32, m)),
+            b.CreateVectorSplat(l.lanes,
+                                l.loadAt(tables.zeroPoints, ElemKind::I32, m))};
+  }
+  // Splat in i16, then widen: both factors visibly fit 16 bits.
+  llvm::Value *weight(llvm::Value *index) const override {
+    return b.CreateSExt(
+        b.CreateVectorSplat(l.lanes, loadWeights(l, weights, index)), vecTy);
+  }
+  // With pmaddwd, the high halves of `in` are zero and add nothing.
+  llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *in,
+                           llvm::Value *w) const override {
+    if (!pairs)
+      return b.CreateAdd(acc, b.CreateMul(in, w, "", false, true));
+    auto *halves = llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes);
+    return b.CreateAdd(acc, b.CreateIntrinsic(vecTy, pairs,
+                                              {b.CreateBitCast(in, halves),
+                                               b.CreateBitCast(w, halves)}));
+  }
+  llvm::Value *finish(const ChannelValues &c, llvm::Value *acc, llvm::Value *,
+                      llvm::Value *) const override {
+    return l.requantize(acc, c.multiplier, c.zeroPoint,
+                        l.f.type(op.results[0]).elem);
+  }
+
+private:
+  const Op &op;
+  ElemKind xKind;
+  int32_t uz;
+  RequantTables tables;
+  NarrowWeights weights;
+  llvm::Value *offsets;
+  llvm::Intrinsic::ID pairs; ///< Or not_intrinsic: widen and multiply.
+  llvm::FixedVectorType *vecTy;
+};
+
+/// The int8 policy with w' and the offsets folded from the constant
+/// weights, or null if they are not constant.
+std::unique_ptr<ElementPolicy> quantPolicy(Lowering &l, const Op &op,
+                                           const Direct &d, Isa isa) {
+  const Tensor *w = l.constantOf(op.operands[1]);
+  if (!w)
+    return nullptr;
+  const TensorType &wt = l.f.type(op.operands[1]);
+  int32_t uz = shiftedZeroPoint(l.f.type(op.operands[0]));
+  int64_t taps = d.cg * d.kh * d.kw;
+  std::vector<int32_t> weights(d.m * taps), offsets(d.m);
+  for (int64_t m = 0; m < d.m; ++m) {
+    int32_t sum = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      int32_t wv = int32_t(w->getAsInt(m * taps + t)) - wt.quant->zeroPoint(m);
+      weights[m * taps + t] = wv;
+      sum += wv;
+    }
+    offsets[m] = -uz * sum;
+  }
+  RequantTables tables = requantTables(l, op);
+  return std::make_unique<QuantPolicy>(
+      l, op, isa, tables, narrowWeights(l, weights), l.constantI32(offsets));
+}
+
+/// The policy for `op`'s element types, or null if it has none.
+std::unique_ptr<ElementPolicy> elementPolicy(Lowering &l, const Op &op,
+                                             const Direct &d, Isa isa) {
+  const TensorType &x = l.f.type(op.operands[0]);
+  if (x.isQuantized())
+    return quantPolicy(l, op, d, isa);
+  if (x.elem == ElemKind::F32)
+    return std::make_unique<FloatPolicy>(l, op);
+  return nullptr;
+}
+
+/// A block of output channels [m0, m0 + count) of one image.
+struct ChannelBlock {
+  llvm::Value *m0;
+  llvm::Value *firstPlane; ///< Output plane of channel m0.
+  llvm::SmallVector<ChannelValues, 8> channels;
+};
 
 class DirectEmitter {
 public:
   DirectEmitter(Lowering &l, const Op &op, const Direct &d,
-                const KernelTile &tile)
-      : l(l), b(l.b), op(op), d(d), tile(tile),
-        vecTy(llvm::FixedVectorType::get(b.getFloatTy(), l.lanes)) {}
+                const KernelTile &tile, const ElementPolicy &p)
+      : l(l), b(l.b), op(op), d(d), tile(tile), p(p) {}
 
   void emit();
 
 private:
+  /// Stores `value` at element `index` of the workspace planes.
+  void storePlane(llvm::Value *index, llvm::Value *value);
   /// Copies input plane `plane` into workspace plane `ci`.
   void fillPlane(llvm::Value *plane, int64_t ci);
-  /// Output channels [m0, m0 + count) of image `image`, group `group`.
+  /// Copies the input planes of image `image`, group `group`.
+  void fillGroup(llvm::Value *image, llvm::Value *group);
+  /// Output channels [m0, m0 + count) of image `image`.
   void channelBlock(llvm::Value *image, llvm::Value *m0, int64_t count);
-  /// The V taps at workspace offset `at`, `stride` apart.
-  llvm::Value *loadTap(llvm::Value *at);
+  /// The block's accumulators for the output vector whose first tap is at
+  /// workspace offset `col`.
+  llvm::SmallVector<llvm::Value *, 8> accumulate(const ChannelBlock &block,
+                                                 llvm::Value *col);
+  /// Finishes and stores the block's accumulators at row `oy`, columns
+  /// [ox, ox + valid).
+  void store(const ChannelBlock &block, llvm::ArrayRef<llvm::Value *> acc,
+             llvm::Value *oy, llvm::Value *ox, int64_t valid);
+  /// The vector of taps at workspace offset `at`, `stride` apart, widened.
+  llvm::Value *loadTaps(llvm::Value *at);
 
   Lowering &l;
   llvm::IRBuilder<> &b;
   const Op &op;
   const Direct &d;
   KernelTile tile; ///< Output channels per block by one vector.
-  llvm::FixedVectorType *vecTy;
+  const ElementPolicy &p;
 };
 
-llvm::Value *DirectEmitter::loadTap(llvm::Value *at) {
-  llvm::Value *ptr = b.CreateInBoundsGEP(b.getFloatTy(), l.workspace(op), at);
-  if (d.stride == 1)
-    return b.CreateAlignedLoad(vecTy, ptr, llvm::Align(4));
-  auto *wide = llvm::FixedVectorType::get(b.getFloatTy(), l.lanes * 2);
-  llvm::Value *pair = b.CreateAlignedLoad(wide, ptr, llvm::Align(4));
-  llvm::SmallVector<int, 16> even;
-  for (unsigned i = 0; i < l.lanes; ++i)
-    even.push_back(2 * i);
-  return b.CreateShuffleVector(pair, even);
+void DirectEmitter::storePlane(llvm::Value *index, llvm::Value *value) {
+  llvm::Type *elem = p.planeType();
+  b.CreateAlignedStore(value, b.CreateInBoundsGEP(elem, l.workspace(op), index),
+                       elementAlign(elem));
+}
+
+llvm::Value *DirectEmitter::loadTaps(llvm::Value *at) {
+  llvm::Type *elem = p.planeType();
+  llvm::Value *ptr = b.CreateInBoundsGEP(elem, l.workspace(op), at);
+  auto *vecTy = llvm::FixedVectorType::get(elem, l.lanes * d.stride);
+  llvm::Value *taps = b.CreateAlignedLoad(vecTy, ptr, elementAlign(elem));
+  if (d.stride == 2)
+    taps = b.CreateShuffleVector(taps, llvm::createStrideMask(0, 2, l.lanes));
+  return p.widen(taps);
 }
 
 void DirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
+  ElemKind xKind = l.f.type(op.operands[0]).elem;
   l.loop(0, d.h, [&](llvm::Value *iy) {
     llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
     llvm::Value *dst =
         l.linear({iy}, {d.pitch}, (ci * d.rows + d.pt) * d.pitch + d.pl);
     l.loop(0, d.w, [&](llvm::Value *ix) {
-      l.storeAt(l.workspace(op), ElemKind::F32, b.CreateAdd(dst, ix),
-                l.loadAt(plane, ElemKind::F32, b.CreateAdd(src, ix)));
+      storePlane(b.CreateAdd(dst, ix),
+                 p.toPlane(l.loadAt(plane, xKind, b.CreateAdd(src, ix))));
     });
   });
 }
 
+void DirectEmitter::fillGroup(llvm::Value *image, llvm::Value *group) {
+  ValueId x = op.operands[0];
+  llvm::Value *firstIn = b.CreateAdd(b.CreateMul(image, l.idx(d.c)),
+                                     b.CreateMul(group, l.idx(d.cg)));
+  for (int64_t ci = 0; ci < d.cg; ++ci)
+    fillPlane(b.CreateInBoundsGEP(l.elemType(l.f.type(x).elem), l.ptr(x),
+                                  b.CreateMul(b.CreateAdd(firstIn, l.idx(ci)),
+                                              l.idx(d.h * d.w))),
+              ci);
+}
+
+llvm::SmallVector<llvm::Value *, 8>
+DirectEmitter::accumulate(const ChannelBlock &block, llvm::Value *col) {
+  int64_t taps = d.cg * d.kh * d.kw;
+  llvm::SmallVector<llvm::Value *, 8> acc;
+  for (const ChannelValues &c : block.channels)
+    acc.push_back(c.init);
+  for (int64_t tap = 0; tap < taps; ++tap) {
+    int64_t ci = tap / (d.kh * d.kw), ky = tap / d.kw % d.kh, kx = tap % d.kw;
+    llvm::Value *in =
+        loadTaps(b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + kx)));
+    for (size_t r = 0; r < acc.size(); ++r) {
+      llvm::Value *m = b.CreateAdd(block.m0, l.idx(r));
+      llvm::Value *w =
+          p.weight(b.CreateAdd(b.CreateMul(m, l.idx(taps)), l.idx(tap)));
+      acc[r] = p.multiplyAdd(acc[r], in, w);
+    }
+  }
+  return acc;
+}
+
+void DirectEmitter::store(const ChannelBlock &block,
+                          llvm::ArrayRef<llvm::Value *> acc, llvm::Value *oy,
+                          llvm::Value *ox, int64_t valid) {
+  llvm::Value *mask = laneMask(l, valid);
+  llvm::Value *dest = l.ptr(l.destination(op));
+  for (size_t r = 0; r < acc.size(); ++r) {
+    llvm::Value *plane = b.CreateAdd(block.firstPlane, l.idx(r));
+    llvm::Value *at = b.CreateAdd(
+        b.CreateMul(b.CreateAdd(b.CreateMul(plane, l.idx(d.oh)), oy),
+                    l.idx(d.ow)),
+        ox);
+    llvm::Value *value = p.finish(block.channels[r], acc[r], at, mask);
+    llvm::Type *elem = value->getType()->getScalarType();
+    llvm::Value *ptr = b.CreateInBoundsGEP(elem, dest, at);
+    if (mask)
+      b.CreateMaskedStore(value, ptr, elementAlign(elem), mask);
+    else
+      b.CreateAlignedStore(value, ptr, elementAlign(elem));
+  }
+}
+
 void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
                                  int64_t count) {
-  const Op *epilogue = l.epilogueOf(op);
-  ValueId w = op.operands[1], dest = l.destination(op);
-  int64_t taps = d.cg * d.kh * d.kw;
-  llvm::SmallVector<llvm::Value *, 8> bias;
+  ChannelBlock block{m0, b.CreateAdd(b.CreateMul(image, l.idx(d.m)), m0), {}};
   for (int64_t r = 0; r < count; ++r)
-    bias.push_back(
-        op.operands.size() > 2
-            ? b.CreateVectorSplat(
-                  l.lanes, l.load(op.operands[2], b.CreateAdd(m0, l.idx(r))))
-            : llvm::ConstantFP::get(vecTy, 0.0));
-  llvm::Value *firstPlane = b.CreateAdd(b.CreateMul(image, l.idx(d.m)), m0);
+    block.channels.push_back(p.channel(b.CreateAdd(m0, l.idx(r))));
   l.loop(0, d.oh, [&](llvm::Value *oy) {
     llvm::Value *rowBase = b.CreateMul(oy, l.idx(d.stride * d.pitch));
     auto vector = [&](llvm::Value *ox, int64_t valid) {
-      llvm::SmallVector<llvm::Value *, 8> acc(bias.begin(), bias.end());
       llvm::Value *col = b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(d.stride)));
-      for (int64_t ci = 0; ci < d.cg; ++ci)
-        for (int64_t ky = 0; ky < d.kh; ++ky)
-          for (int64_t kx = 0; kx < d.kw; ++kx) {
-            llvm::Value *in = loadTap(
-                b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + kx)));
-            int64_t tap = (ci * d.kh + ky) * d.kw + kx;
-            for (int64_t r = 0; r < count; ++r) {
-              llvm::Value *wv = b.CreateVectorSplat(
-                  l.lanes,
-                  l.load(w, b.CreateAdd(b.CreateMul(b.CreateAdd(m0, l.idx(r)),
-                                                    l.idx(taps)),
-                                        l.idx(tap))));
-              acc[r] = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vecTy},
-                                         {wv, in, acc[r]});
-            }
-          }
-      llvm::Value *mask = nullptr;
-      if (valid < l.lanes) {
-        llvm::SmallVector<llvm::Constant *, 16> bits;
-        for (unsigned i = 0; i < l.lanes; ++i)
-          bits.push_back(b.getInt1(i < valid));
-        mask = llvm::ConstantVector::get(bits);
-      }
-      for (int64_t r = 0; r < count; ++r) {
-        llvm::Value *plane = b.CreateAdd(firstPlane, l.idx(r));
-        llvm::Value *at = b.CreateAdd(
-            b.CreateMul(b.CreateAdd(b.CreateMul(plane, l.idx(d.oh)), oy),
-                        l.idx(d.ow)),
-            ox);
-        llvm::Value *value =
-            applyEpilogue(l, epilogue, op.results[0], acc[r], at, mask);
-        llvm::Value *ptr = b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(dest), at);
-        if (mask)
-          b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
-        else
-          b.CreateAlignedStore(value, ptr, llvm::Align(4));
-      }
+      store(block, accumulate(block, col), oy, ox, valid);
     };
     int64_t full = d.ow / l.lanes;
     l.loop(0, full, [&](llvm::Value *v) {
@@ -144,22 +362,14 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
 }
 
 void DirectEmitter::emit() {
-  ValueId x = op.operands[0];
   int64_t block = tile.rows;
-  // The border stays zero for every group: only the interior is copied.
-  l.loop(0, d.cg * d.rows * d.pitch, [&](llvm::Value *i) {
-    l.storeAt(l.workspace(op), ElemKind::F32, i, l.f32(0.0));
-  });
-  l.loop(0, d.n * d.groups, [&](llvm::Value *p) {
-    llvm::Value *image = b.CreateUDiv(p, l.idx(d.groups));
-    llvm::Value *group = b.CreateURem(p, l.idx(d.groups));
-    llvm::Value *firstIn = b.CreateAdd(b.CreateMul(image, l.idx(d.c)),
-                                       b.CreateMul(group, l.idx(d.cg)));
-    for (int64_t ci = 0; ci < d.cg; ++ci)
-      fillPlane(b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(x),
-                                    b.CreateMul(b.CreateAdd(firstIn, l.idx(ci)),
-                                                l.idx(d.h * d.w))),
-                ci);
+  // The border stays the same for every group: only the interior is copied.
+  l.loop(0, d.cg * d.rows * d.pitch,
+         [&](llvm::Value *i) { storePlane(i, p.border()); });
+  l.loop(0, d.n * d.groups, [&](llvm::Value *ig) {
+    llvm::Value *image = b.CreateUDiv(ig, l.idx(d.groups));
+    llvm::Value *group = b.CreateURem(ig, l.idx(d.groups));
+    fillGroup(image, group);
     llvm::Value *firstOut = b.CreateMul(group, l.idx(d.mg));
     l.loop(0, d.mg / block, [&](llvm::Value *mb) {
       channelBlock(image, b.CreateAdd(firstOut, b.CreateMul(mb, l.idx(block))),
@@ -174,10 +384,13 @@ void DirectEmitter::emit() {
 } // namespace
 
 bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k) {
-  auto d = directShape(l.f, op);
-  if (!d || kMaxLanes % l.lanes != 0)
+  auto d = directGeometry(l.f, op);
+  if (!d || kDirectMaxLanes % l.lanes != 0)
     return false;
-  DirectEmitter(l, op, *d, k.tile).emit();
+  std::unique_ptr<ElementPolicy> policy = elementPolicy(l, op, *d, k.isa);
+  if (!policy)
+    return false;
+  DirectEmitter(l, op, *d, k.tile, *policy).emit();
   return true;
 }
 
