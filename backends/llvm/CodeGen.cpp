@@ -91,6 +91,18 @@ static bool hasNativeRoundEven(const llvm::TargetMachine &tm) {
   return triple.isAArch64();
 }
 
+/// The target's one-step f32 -> i32 conversion to nearest even (see
+/// Lowering::IntRounding).
+static Lowering::IntRounding intRounding(const llvm::TargetMachine &tm) {
+  const llvm::Triple &triple = tm.getTargetTriple();
+  if (triple.isX86() || triple.isAArch64())
+    return Lowering::IntRounding::Lrint;
+  if ((triple.isARM() || triple.isThumb()) &&
+      tm.getMCSubtargetInfo()->checkFeatures("+vfp2sp"))
+    return Lowering::IntRounding::Vcvtr;
+  return Lowering::IntRounding::None;
+}
+
 /// Constants bind a global; ops fused into their producer are done by it;
 /// every other op becomes a kernel function.
 static llvm::Error lowerTopLevel(Lowering &l, const Op &op) {
@@ -113,6 +125,7 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   l.target = kernelTargetOf(tm);
   l.lanes = l.target.lanes;
   l.nativeRoundEven = hasNativeRoundEven(tm);
+  l.intRounding = intRounding(tm);
   std::vector<unsigned> copies = bindStorage(l, fn);
   for (const Op &op : f.ops)
     if (auto err = lowerTopLevel(l, op))

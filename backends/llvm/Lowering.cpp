@@ -8,6 +8,7 @@
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IntrinsicsARM.h"
 
 #include <fmt/format.h>
 
@@ -241,10 +242,52 @@ llvm::Value *Lowering::roundEven(llvm::Value *x) {
   return emitRoundEven(b, x);
 }
 
+llvm::Value *Lowering::roundToInt(llvm::Value *x) {
+  llvm::Type *intTy = shapedLike(x, b.getInt32Ty());
+  switch (intRounding) {
+  case IntRounding::Lrint:
+    return b.CreateIntrinsic(llvm::Intrinsic::lrint, {intTy, x->getType()},
+                             {x});
+  case IntRounding::Vcvtr: {
+    // A scalar, or a vector of one lane (what kernels use on targets
+    // without vectors).
+    auto *vec = llvm::dyn_cast<llvm::FixedVectorType>(x->getType());
+    if (vec && vec->getNumElements() != 1)
+      return nullptr;
+    llvm::Value *scalar = vec ? b.CreateExtractElement(x, uint64_t(0)) : x;
+    llvm::Value *r = b.CreateBitCast(
+        b.CreateUnaryIntrinsic(llvm::Intrinsic::arm_vcvtr, scalar),
+        b.getInt32Ty());
+    return vec ? b.CreateInsertElement(llvm::PoisonValue::get(intTy), r,
+                                       uint64_t(0))
+               : r;
+  }
+  case IntRounding::None:
+    return nullptr;
+  }
+  llvm_unreachable("covered switch");
+}
+
 llvm::Value *Lowering::requantize(llvm::Value *acc, llvm::Value *multiplier,
                                   llvm::Value *zeroPoint, ElemKind kind) {
   llvm::Type *floatTy = shapedLike(acc, b.getFloatTy());
   llvm::Value *scaled = b.CreateFMul(b.CreateSIToFP(acc, floatTy), multiplier);
+  // Beyond +-2^16 every result saturates whatever the zero point, so a
+  // clamp there keeps the conversion in range; then the zero point and the
+  // saturation are integer operations.
+  if (llvm::Value *rounded =
+          roundToInt(emitClamp(b, scaled, -65536.0f, 65536.0f))) {
+    bool isUnsigned = kind == ElemKind::U8;
+    llvm::Type *intTy = rounded->getType();
+    llvm::Value *q = b.CreateAdd(rounded, zeroPoint);
+    q = b.CreateBinaryIntrinsic(
+        llvm::Intrinsic::smax, q,
+        llvm::ConstantInt::get(intTy, isUnsigned ? 0 : -128, true));
+    q = b.CreateBinaryIntrinsic(
+        llvm::Intrinsic::smin, q,
+        llvm::ConstantInt::get(intTy, isUnsigned ? 255 : 127, true));
+    return b.CreateTrunc(q, shapedLike(acc, elemType(kind)));
+  }
   llvm::Value *shifted =
       b.CreateFAdd(roundEven(scaled), b.CreateSIToFP(zeroPoint, floatTy));
   return saturateToInt(shifted, kind);

@@ -108,6 +108,14 @@ public:
   /// one (nativeRoundEven), else exact float arithmetic.
   llvm::Value *roundEven(llvm::Value *x);
   bool nativeRoundEven = false;
+  /// How the target converts f32 to i32 rounding to nearest even in one
+  /// step, in the default floating-point environment the generated code
+  /// runs in (as emitRoundEven assumes too): llvm.lrint (x86 cvtps2dq,
+  /// AArch64 frintx + fcvtzs), Arm vcvtr (scalars), or not at all.
+  enum class IntRounding { None, Lrint, Vcvtr } intRounding = IntRounding::None;
+  /// `x` (f32 scalar or vector within the i32 range) rounded to i32 by the
+  /// target's conversion, or null if it has none for x's type.
+  llvm::Value *roundToInt(llvm::Value *x);
 
   /// A private constant global with `bytes`; `align` bytes aligned.
   llvm::Value *constantData(llvm::ArrayRef<uint8_t> bytes, unsigned align = 16);
