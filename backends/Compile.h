@@ -52,7 +52,9 @@ llvm::Error checkRunTarget(const TargetSpec &target);
 /// semihosted firmware that runs under `qemu-system-arm`), runs it on
 /// `inputs` and returns the outputs. The driver also checks that nothing
 /// outside the scratch arena and the outputs was written (guard bytes
-/// around both).
+/// around both) and, on Linux, that nothing just outside any buffer was
+/// read (inaccessible pages around each; a fault is an InternalError
+/// naming the buffer).
 llvm::Expected<std::vector<Tensor>>
 runCompiled(const Module &m, llvm::ArrayRef<Tensor> inputs,
             const CompileOptions &opts = {});

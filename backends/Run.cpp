@@ -3,7 +3,9 @@
 // cross toolchain plus emulator: AArch64 Linux under qemu-aarch64, Cortex-M
 // firmware under qemu-system-arm) and runs the program, which surrounds
 // every buffer it hands to the model with guard bytes and fails if any of
-// them changed.
+// them changed; on Linux the buffers also sit between inaccessible pages,
+// so that reads outside them fault (the object is not instrumented, so
+// AddressSanitizer in the driver would not see them).
 #include "backends/Compile.h"
 #include "backends/HeaderWriter.h"
 #include "ir/Errors.h"
@@ -47,27 +49,103 @@ constexpr int kIndexErrorExit = 8;
 /// (inputs first), compiled in because firmware has no command line. It
 /// fills outputs and scratch with a pattern, surrounds every buffer with
 /// guard bytes and passes a null pointer for an empty one; exit 3 if a
-/// guard or an input byte changed. Through newlib's semihosting, firmware
-/// opens the same host files. Buffers are aligned by hand: newlib has no
-/// posix_memalign behind its aligned_alloc.
+/// guard or an input byte changed. On Linux each buffer also ends against
+/// an inaccessible page (the scratch arena within its 64-byte alignment)
+/// and starts a page after another, so that reads past either end fault
+/// too: the handler names the buffer and exits 6. Through newlib's
+/// semihosting, firmware opens the same host files. Buffers are aligned by
+/// hand there: newlib has no posix_memalign behind its aligned_alloc.
 std::string driverSource(const Function &f, llvm::StringRef name,
                          llvm::ArrayRef<std::string> paths) {
-  std::string s = fmt::format(R"(#include "model.h"
+  std::string s =
+      fmt::format(R"(#if defined(__linux__)
+#define _DEFAULT_SOURCE
+#endif
+#include "model.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #define GUARD 64
-static unsigned char *guarded(size_t n) {{
-  unsigned char *p = (unsigned char *)malloc(n + 2 * GUARD + 63);
+/* A buffer handed to the model: `tail` pattern bytes follow it (GUARD
+   before it); on Linux [lo, hi) spans it and its inaccessible pages. */
+struct buffer {{
+  const char *what;
+  int i;
+  unsigned char *p;
+  size_t n, tail;
+  uintptr_t lo, hi;
+}};
+static struct buffer buffers[{1}];
+static int numBuffers;
+#if defined(__linux__)
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+static void onFault(int sig, siginfo_t *info, void *context) {{
+  uintptr_t a = (uintptr_t)info->si_addr;
+  char line[200];
+  int n = snprintf(line, sizeof line, "the model accessed address %#lx, "
+                   "outside its buffers\n", (unsigned long)a);
+  (void)sig, (void)context;
+  for (int k = 0; k < numBuffers; ++k) {{
+    const struct buffer *b = &buffers[k];
+    if (a >= b->lo && a < b->hi)
+      n = snprintf(line, sizeof line, "the model accessed byte %ld of %s %d "
+                   "(%lu bytes): a guard page\n", (long)(a - (uintptr_t)b->p),
+                   b->what, b->i, (unsigned long)b->n);
+  }}
+  if (write(2, line, (size_t)n) < 0) _exit(6);
+  _exit(6);
+}}
+static void watchFaults(void) {{
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = onFault;
+  action.sa_flags = SA_SIGINFO;
+  sigaction(SIGSEGV, &action, NULL);
+  sigaction(SIGBUS, &action, NULL);
+}}
+static unsigned char *reserve(struct buffer *b, size_t align) {{
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t body = (b->n + align - 1) / align * align;
+  size_t len = (GUARD + body + page - 1) / page * page;
+  unsigned char *base = (unsigned char *)mmap(
+      NULL, len + 2 * page, PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED || mprotect(base, page, PROT_NONE) != 0 ||
+      mprotect(base + page + len, page, PROT_NONE) != 0)
+    exit(2);
+  memset(base + page, 0xA5, len);
+  b->tail = body - b->n;
+  b->lo = (uintptr_t)base;
+  b->hi = (uintptr_t)(base + len + 2 * page);
+  return base + page + len - body;
+}}
+#else
+static void watchFaults(void) {{}}
+static unsigned char *reserve(struct buffer *b, size_t align) {{
+  unsigned char *p = (unsigned char *)malloc(b->n + 2 * GUARD + 63);
+  (void)align;
   if (!p) exit(2);
   p += (64 - (uintptr_t)p % 64) % 64;
-  memset(p, 0xA5, n + 2 * GUARD);
+  memset(p, 0xA5, b->n + 2 * GUARD);
+  b->tail = GUARD;
   return p + GUARD;
 }}
-static int intact(const char *what, int i, const unsigned char *p, size_t n) {{
+#endif
+static unsigned char *guarded(const char *what, int i, size_t n,
+                              size_t align) {{
+  struct buffer *b = &buffers[numBuffers++];
+  b->what = what;
+  b->i = i;
+  b->n = n;
+  b->p = reserve(b, align);
+  return b->p;
+}}
+static int intact(const struct buffer *b) {{
   for (size_t k = 0; k < GUARD; ++k)
-    if (p[-1 - (long)k] != 0xA5 || p[n + k] != 0xA5) {{
-      fprintf(stderr, "a guard byte of %s %d changed\n", what, i);
+    if (b->p[-1 - (long)k] != 0xA5 || (k < b->tail && b->p[b->n + k] != 0xA5)) {{
+      fprintf(stderr, "a guard byte of %s %d changed\n", b->what, b->i);
       return 0;
     }}
   return 1;
@@ -91,38 +169,42 @@ static void save(const char *path, const unsigned char *p, size_t n) {{
 int main(void) {{
   const void *inputs[{0}_NUM_INPUTS + 1];
   void *outputs[{0}_NUM_OUTPUTS + 1];
-  unsigned char *scratch = guarded({0}_SCRATCH_SIZE);
+  unsigned char *scratch =
+      guarded("scratch", 0, {0}_SCRATCH_SIZE, {0}_SCRATCH_ALIGN);
   int ok = 1, rc;
+  watchFaults();
 )",
-                              name.upper());
+                  name.upper(), 1 + f.args.size() + f.results.size());
+  // Inputs and outputs end exactly at their page: element alignment is all
+  // the generated code needs of them.
   for (size_t i = 0; i < f.args.size(); ++i)
-    s += fmt::format("  unsigned char *in{1} = guarded({0}_INPUT{1}_BYTES);\n"
-                     "  unsigned char *copy{1} = guarded({0}_INPUT{1}_BYTES);\n"
+    s += fmt::format("  unsigned char *in{1} = guarded(\"input\", {1}, "
+                     "{0}_INPUT{1}_BYTES, 1);\n"
+                     "  unsigned char *copy{1} = (unsigned char *)malloc("
+                     "{0}_INPUT{1}_BYTES + 1);\n"
+                     "  if (!copy{1}) exit(2);\n"
                      "  load({2}, in{1}, {0}_INPUT{1}_BYTES);\n"
                      "  memcpy(copy{1}, in{1}, {0}_INPUT{1}_BYTES);\n"
                      "  inputs[{1}] = orNull(in{1}, {0}_INPUT{1}_BYTES);\n",
                      name.upper(), i, cStringLiteral(paths[i]));
   for (size_t i = 0; i < f.results.size(); ++i)
-    s += fmt::format("  unsigned char *out{1} = guarded({0}_OUTPUT{1}_BYTES);\n"
+    s += fmt::format("  unsigned char *out{1} = guarded(\"output\", {1}, "
+                     "{0}_OUTPUT{1}_BYTES, 1);\n"
                      "  outputs[{1}] = orNull(out{1}, {0}_OUTPUT{1}_BYTES);\n",
                      name.upper(), i);
   s += fmt::format(
       "  rc = {0}_run(inputs, outputs, orNull(scratch, {1}_SCRATCH_SIZE));\n"
       "  if (rc == {1}_ERR_INDEX) return {2};\n"
       "  if (rc != {1}_OK) return 7;\n"
-      "  ok &= intact(\"scratch\", 0, scratch, {1}_SCRATCH_SIZE);\n",
+      "  for (int k = 0; k < numBuffers; ++k) ok &= intact(&buffers[k]);\n",
       name.str(), name.upper(), kIndexErrorExit);
   for (size_t i = 0; i < f.args.size(); ++i)
-    s += fmt::format(
-        "  ok &= intact(\"input\", {1}, in{1}, {0}_INPUT{1}_BYTES);\n"
-        "  ok &= unchanged({1}, in{1}, copy{1}, "
-        "{0}_INPUT{1}_BYTES);\n",
-        name.upper(), i);
+    s += fmt::format("  ok &= unchanged({1}, in{1}, copy{1}, "
+                     "{0}_INPUT{1}_BYTES);\n",
+                     name.upper(), i);
   for (size_t i = 0; i < f.results.size(); ++i)
-    s += fmt::format(
-        "  ok &= intact(\"output\", {1}, out{1}, {0}_OUTPUT{1}_BYTES);\n"
-        "  save({2}, out{1}, {0}_OUTPUT{1}_BYTES);\n",
-        name.upper(), i, cStringLiteral(paths[f.args.size() + i]));
+    s += fmt::format("  save({2}, out{1}, {0}_OUTPUT{1}_BYTES);\n",
+                     name.upper(), i, cStringLiteral(paths[f.args.size() + i]));
   s += "  return ok ? 0 : 3;\n}\n";
   return s;
 }

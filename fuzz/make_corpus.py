@@ -1,6 +1,12 @@
 """Writes the seed corpus of the importer fuzzer: tiny valid models that
 between them reach the main import paths (conv, QDQ, shape folding, resize,
 constants, external data). Run: /usr/bin/python3 make_corpus.py corpus/
+
+corpus/found/ holds what fuzzing added (libFuzzer names files by their
+SHA-1): the inputs that reach coverage these seeds do not, kept by
+  mnc-import-fuzzer -merge=1 NEW build-fuzz/corpus build-fuzz/seeds
+run with NEW first holding these seeds, then dropping the mutated real
+models over 100 KB. A crash reproducer goes there too once fixed.
 """
 import os
 import sys

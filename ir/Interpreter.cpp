@@ -4,7 +4,11 @@
 #include "ir/Interpreter.h"
 #include "ir/interp/Kernels.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <fmt/format.h>
+
+#include <limits>
 
 namespace mnc {
 namespace interp {
@@ -87,6 +91,37 @@ evaluateOp(const Function &f, const Op &op,
     return error("{}: {}", mnemonic(op.kind).str(),
                  llvm::toString(results.takeError()));
   return results;
+}
+
+int64_t evaluationWork(const Function &f, const Op &op) {
+  int64_t out = 0, perOutput = 1;
+  for (ValueId r : op.results)
+    out += f.type(r).numElements();
+  if (op.kind == OpKind::MatMul && !f.type(op.operands[0]).shape.empty())
+    perOutput = f.type(op.operands[0]).shape.back();
+  if (op.kind == OpKind::Conv2d) {
+    const TensorType &w = f.type(op.operands[1]);
+    perOutput = w.numElements() / std::max<int64_t>(1, w.shape[0]);
+  }
+  if ((op.kind == OpKind::MaxPool || op.kind == OpKind::AvgPool) &&
+      op.attrs.count("kernel"))
+    for (int64_t k : op.getInts("kernel"))
+      perOutput *= k; // Each is below 2^31 (verified).
+  int64_t work = 0;
+  if (llvm::MulOverflow(out, perOutput, work))
+    return std::numeric_limits<int64_t>::max();
+  for (ValueId v : op.operands)
+    if (llvm::AddOverflow(work, f.type(v).numElements(), work))
+      return std::numeric_limits<int64_t>::max();
+  return work;
+}
+
+bool FoldBudget::take(const Function &f, const Op &op) {
+  int64_t work = evaluationWork(f, op);
+  if (work > maxOpWork || work > maxTotalWork - spentWork)
+    return false;
+  spentWork += work;
+  return true;
 }
 
 llvm::Expected<std::vector<Tensor>> interpret(const Function &f,

@@ -28,4 +28,30 @@ llvm::Expected<std::vector<Tensor>>
 evaluateOp(const Function &f, const Op &op,
            llvm::ArrayRef<const Tensor *> operands);
 
+/// An upper estimate of the work of evaluating `op` of `f`: multiply-adds
+/// for reductions over windows or inner dimensions, elements touched
+/// otherwise (saturating at INT64_MAX).
+int64_t evaluationWork(const Function &f, const Op &op);
+
+/// The work that folding constants (in the importer and the fold-constants
+/// pass) may spend on one module, so folding stays quick whatever a model
+/// asks for.
+class FoldBudget {
+public:
+  /// No op costing more than this (about 2^32 multiply-adds, seconds in
+  /// the interpreter) is folded.
+  static constexpr int64_t maxOpWork = int64_t(1) << 32;
+  /// And the whole module's folding stays within twice that: many ops each
+  /// under the per-op cap are not folded once it is spent.
+  static constexpr int64_t maxTotalWork = maxOpWork * 2;
+
+  /// Charges the work of evaluating `op` if it is within both caps and
+  /// returns whether it was.
+  bool take(const Function &f, const Op &op);
+  int64_t spent() const { return spentWork; }
+
+private:
+  int64_t spentWork = 0;
+};
+
 } // namespace mnc

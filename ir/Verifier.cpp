@@ -72,26 +72,20 @@ llvm::Error checkNames(const Function &f) {
   return llvm::Error::success();
 }
 
-/// Constant gather indices must lie in [-extent, extent) of the gathered
-/// axis (ONNX Gather): the generated code trusts them, checking only the
-/// indices that arrive at run time.
-llvm::Error checkConstantIndices(const Function &f, size_t index,
-                                 const Tensor &indices) {
-  const Op &op = f.ops[index];
-  int64_t axis = op.getInt("axis");
-  int64_t extent = f.type(op.operands[0]).shape[axis];
+} // namespace
+
+llvm::Error checkGatherIndices(const Tensor &indices, int64_t axis,
+                               int64_t extent) {
   for (int64_t k = 0, n = indices.numElements(); k < n; ++k) {
     int64_t i = indices.getAsInt(k);
     if (i < -extent || i >= extent)
-      return opError(f, index,
-                     "constant index {} (entry {}) is out of range for axis "
-                     "{} of extent {}",
-                     i, k, axis, extent);
+      return llvm::createStringError(fmt::format(
+          "constant index {} (entry {}) is out of range for axis {} of "
+          "extent {}",
+          i, k, axis, extent));
   }
   return llvm::Error::success();
 }
-
-} // namespace
 
 llvm::Error verifyOp(const Function &f, size_t index) {
   const Op &op = f.ops[index];
@@ -148,9 +142,12 @@ llvm::Error verifyFunction(const Function &f) {
       return err;
     if (op.kind == OpKind::Constant)
       constants[op.results[0]] = &op.getTensor("value");
-    if (op.kind == OpKind::Gather && constants[op.operands[1]])
-      if (auto err = checkConstantIndices(f, i, *constants[op.operands[1]]))
-        return err;
+    if (op.kind == OpKind::Gather && constants[op.operands[1]]) {
+      int64_t axis = op.getInt("axis");
+      if (auto err = checkGatherIndices(*constants[op.operands[1]], axis,
+                                        f.type(op.operands[0]).shape[axis]))
+        return opError(f, i, "{}", llvm::toString(std::move(err)));
+    }
   }
   for (size_t i = 0; i < f.results.size(); ++i)
     if (!defs.isDefined(f.results[i]))

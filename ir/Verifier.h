@@ -22,4 +22,11 @@ llvm::Error verifyFunction(const Function &f);
 /// `f`; where they are defined is verifyFunction's business.
 llvm::Error verifyOp(const Function &f, size_t index);
 
+/// An error unless every entry of `indices` lies in [-extent, extent), the
+/// range ONNX Gather allows on an `axis` of `extent`. verifyFunction checks
+/// constant indices with it: the generated code trusts them, checking only
+/// the indices that arrive at run time.
+llvm::Error checkGatherIndices(const Tensor &indices, int64_t axis,
+                               int64_t extent);
+
 } // namespace mnc

@@ -21,8 +21,8 @@ struct PassOptions {
 llvm::Error deadCodeElimination(Module &m);
 
 /// Evaluates every op whose operands are all constants with the reference
-/// interpreter and replaces it by constant ops, then drops dead ops.
-/// Assumes a verified module.
+/// interpreter and replaces it by constant ops, then drops dead ops; an
+/// error if that work exceeds FoldBudget. Assumes a verified module.
 llvm::Error foldConstants(Module &m);
 
 /// Rewrites quantize(conv2d(dequantize(x), dequantize(w), dequantize(b)))

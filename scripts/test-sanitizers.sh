@@ -7,7 +7,11 @@
 #               committed corpus; skipped with a note if clang-19 is missing.
 # Usage: scripts/test-sanitizers.sh [-jN]   (default -j1)
 # Extra: FUZZ_SECONDS=600 also fuzzes for that long (crashers land in
-#        build-fuzz/crashes/).
+#        build-fuzz/crashes/), seeded with the committed corpus, the ONNX
+#        backend node-test models (libonnx-testdata) and the real models
+#        under 1.1 MB in examples/data. Inputs that add coverage beyond the
+#        corpus are committed under fuzz/corpus/found/ (see
+#        fuzz/make_corpus.py).
 # A failing test does not stop the later steps: every step runs, and the
 # script exits non-zero at the end if any failed. A failing build stops it.
 set -euo pipefail
@@ -38,8 +42,15 @@ cmake -G Ninja -S . -B build-fuzz -DMNC_FUZZ=ON -DCMAKE_C_COMPILER=clang-19 \
 ninja -C build-fuzz "$jobs" mnc-import-fuzzer
 ctest --test-dir build-fuzz -V -R '^fuzz-corpus$' --no-tests=error || status=1
 if [[ -n ${FUZZ_SECONDS:-} ]]; then
-  mkdir -p build-fuzz/corpus build-fuzz/crashes
-  build-fuzz/bin/mnc-import-fuzzer build-fuzz/corpus fuzz/corpus \
+  seeds=build-fuzz/seeds
+  mkdir -p build-fuzz/corpus build-fuzz/crashes "$seeds"
+  for model in /usr/share/libonnx-testdata/data/*/*/model.onnx; do
+    [[ -f $model ]] || continue
+    dir=$(dirname "$model")
+    cp "$model" "$seeds/$(basename "$(dirname "$dir")")-$(basename "$dir").onnx"
+  done
+  find examples/data -name '*.onnx' -size -1100k -exec cp {} "$seeds" ';'
+  build-fuzz/bin/mnc-import-fuzzer build-fuzz/corpus fuzz/corpus "$seeds" \
     -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=10 \
     -artifact_prefix=build-fuzz/crashes/ || status=1
 fi

@@ -3,47 +3,7 @@
 
 #include "ir/Interpreter.h"
 
-#include "llvm/Support/MathExtras.h"
-
-#include <limits>
-
 namespace mnc::onnximport {
-namespace {
-
-/// Folding must stay quick whatever a model asks for: ops costing more than
-/// this (about 2^32 multiply-adds, seconds in the interpreter) stay in the
-/// graph unfolded.
-constexpr int64_t maxFoldWork = int64_t(1) << 32;
-/// And the whole model's folding stays within twice that: many ops each
-/// under the cap stay in the graph once it is spent.
-constexpr int64_t maxModelFoldWork = maxFoldWork * 2;
-
-/// An upper estimate of the work of evaluating `op`: multiply-adds for
-/// reductions over windows or inner dimensions, elements touched otherwise.
-int64_t foldWork(const Function &f, const Op &op) {
-  int64_t out = 0, perOutput = 1;
-  for (ValueId r : op.results)
-    out += f.type(r).numElements();
-  if (op.kind == OpKind::MatMul && !f.type(op.operands[0]).shape.empty())
-    perOutput = f.type(op.operands[0]).shape.back();
-  if (op.kind == OpKind::Conv2d) {
-    const TensorType &w = f.type(op.operands[1]);
-    perOutput = w.numElements() / std::max<int64_t>(1, w.shape[0]);
-  }
-  if ((op.kind == OpKind::MaxPool || op.kind == OpKind::AvgPool) &&
-      op.attrs.count("kernel"))
-    for (int64_t k : op.getInts("kernel"))
-      perOutput *= k; // Each is below 2^31 (verified).
-  int64_t work = 0;
-  if (llvm::MulOverflow(out, perOutput, work))
-    return std::numeric_limits<int64_t>::max();
-  for (ValueId v : op.operands)
-    if (llvm::AddOverflow(work, f.type(v).numElements(), work))
-      return std::numeric_limits<int64_t>::max();
-  return work;
-}
-
-} // namespace
 
 llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
@@ -248,13 +208,10 @@ NodeContext::createMulti(OpKind kind, llvm::ArrayRef<ValueId> operands,
       kind != OpKind::Quantize && kind != OpKind::Dequantize &&
       kind != OpKind::Requantize && !operands.empty() &&
       llvm::all_of(operands, [&](ValueId v) { return constant(v) != nullptr; });
-  int64_t work = foldable ? foldWork(g.f, g.f.ops.back()) : 0;
-  if (foldable && work <= maxFoldWork &&
-      work <= maxModelFoldWork - g.foldWorkSpent) {
-    g.foldWorkSpent += work;
+  // Ops over the folding budget stay in the graph, computed at run time.
+  if (foldable && g.foldBudget.take(g.f, g.f.ops.back()))
     if (auto err = fold(g.f.ops.size() - 1))
       return err;
-  }
   return results;
 }
 

@@ -6,6 +6,7 @@
 
 #include "compiler/onnx/Importer.h"
 #include "compiler/onnx/ModelReader.h"
+#include "ir/Interpreter.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
@@ -25,8 +26,8 @@ struct GraphState {
   Limits limits;
   /// Reads Constant node tensors (which may use external data too).
   TensorReader *reader = nullptr;
-  /// Work spent folding constants so far (see NodeContext::createMulti).
-  int64_t foldWorkSpent = 0;
+  /// What folding constants may still spend (see NodeContext::createMulti).
+  FoldBudget foldBudget;
 };
 
 class NodeContext {

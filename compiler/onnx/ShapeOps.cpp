@@ -2,6 +2,7 @@
 // (Shape, Gather, Unsqueeze, Concat, ...) on constants fold away as they
 // are built, so Reshape and friends see constant shape inputs.
 #include "compiler/onnx/OpImporters.h"
+#include "ir/Verifier.h"
 
 #include "llvm/Support/MathExtras.h"
 
@@ -500,7 +501,16 @@ llvm::Error importGather(NodeContext &ctx) {
   auto axis = normalizeAxis(ctx.getInt("axis", 0), ctx.typeOf(*x).rank());
   if (!axis)
     return axis.takeError();
-  return bind(ctx, ctx.create(OpKind::Gather, {*x, *idx}, {{"axis", *axis}}));
+  auto y = ctx.create(OpKind::Gather, {*x, *idx}, {{"axis", *axis}});
+  if (!y)
+    return y.takeError();
+  // Constant indices (of an integer type: create checked) are rejected
+  // here, where the node is known, rather than by the verifier after import.
+  if (const Tensor *indices = ctx.constant(*idx))
+    if (auto err =
+            checkGatherIndices(*indices, *axis, ctx.typeOf(*x).shape[*axis]))
+      return err;
+  return bind(ctx, *y);
 }
 
 } // namespace mnc::onnximport
