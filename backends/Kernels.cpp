@@ -83,12 +83,17 @@ KernelTile gemmTile(const Function &, const Op &, const KernelTarget &t) {
     return {6, 2 * t.lanes};
   return {2, 2 * t.lanes};
 }
-// Without vector registers the int8 kernel accumulates in the 13 general
-// purpose registers of a Cortex-M, which also hold its pointers: a 2x2 tile
-// (the f32 one blocks over floating-point registers).
+// The int8 kernel keeps a step's weights for all rows in a register and
+// broadcasts one row's with an index vector, two registers the f32 kernel
+// (broadcasting from memory) does not need: with 16 vector registers, 5
+// rows. Without vector registers it accumulates in the 13 general-purpose
+// registers of a Cortex-M, which also hold its pointers: a 2x2 tile (the
+// f32 one blocks over floating-point registers).
 KernelTile i8GemmTile(const Function &f, const Op &op, const KernelTarget &t) {
   if (t.lanes == 1)
     return {2, 2};
+  if (t.vectorRegisters == 16)
+    return {5, 2 * t.lanes};
   return gemmTile(f, op, t);
 }
 KernelTile pointwiseTile(const Function &f, const Op &op,
