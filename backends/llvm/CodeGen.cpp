@@ -8,8 +8,8 @@
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/Analysis/TargetTransformInfo.h"
 #include "llvm/IR/LegacyPassManager.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -81,16 +81,6 @@ static void copyResult(Lowering &l, llvm::Function *fn, unsigned i) {
          [&](llvm::Value *j) { l.storeAt(out, kind, j, l.load(v, j)); });
 }
 
-/// Whether LLVM rounds f32 scalars and vectors to even in one instruction
-/// for the target (x86 roundps, AArch64 frintn). On Cortex-M, LLVM 19 makes
-/// llvm.roundeven a library call (M7) or cannot select it on MVE vectors.
-static bool hasNativeRoundEven(const llvm::TargetMachine &tm) {
-  const llvm::Triple &triple = tm.getTargetTriple();
-  if (triple.isX86())
-    return tm.getMCSubtargetInfo()->checkFeatures("+sse4.1");
-  return triple.isAArch64();
-}
-
 /// The target's one-step f32 -> i32 conversion to nearest even (see
 /// Lowering::IntRounding).
 static Lowering::IntRounding intRounding(const llvm::TargetMachine &tm) {
@@ -121,10 +111,8 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   module->setDataLayout(tm.createDataLayout());
   llvm::Function *fn = declareRun(*module, name, tm);
   Lowering l(f, plan, *module, fn);
-  l.subtarget = tm.getMCSubtargetInfo();
   l.target = kernelTargetOf(tm);
   l.lanes = l.target.lanes;
-  l.nativeRoundEven = hasNativeRoundEven(tm);
   l.intRounding = intRounding(tm);
   std::vector<unsigned> copies = bindStorage(l, fn);
   for (const Op &op : f.ops)

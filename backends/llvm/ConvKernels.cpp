@@ -6,6 +6,10 @@
 
 namespace mnc {
 
+llvm::Align elementAlign(llvm::Type *type) {
+  return llvm::Align(type->getScalarSizeInBits() / 8);
+}
+
 llvm::Value *laneMask(Lowering &l, int64_t valid) {
   if (valid >= l.lanes)
     return nullptr;

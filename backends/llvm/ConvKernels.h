@@ -51,6 +51,9 @@ NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values);
 llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,
                          llvm::Value *index, unsigned count = 1);
 
+/// The alignment of one element of `type` (or of its vector).
+llvm::Align elementAlign(llvm::Type *type);
+
 /// The first `valid` lanes of a target vector, or null if all lanes are.
 llvm::Value *laneMask(Lowering &l, int64_t valid);
 

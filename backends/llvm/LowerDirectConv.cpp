@@ -32,11 +32,6 @@ namespace {
 
 using Direct = DirectGeometry;
 
-/// The alignment of one element of `type` (or of its vector).
-llvm::Align elementAlign(llvm::Type *type) {
-  return llvm::Align(type->getScalarSizeInBits() / 8);
-}
-
 /// Per output channel: what its accumulators start from and, for
 /// requantization, its multiplier and output zero point.
 struct ChannelValues {

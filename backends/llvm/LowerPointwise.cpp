@@ -98,14 +98,13 @@ llvm::Value *PointwisePolicy::loadX(llvm::Type *ty, llvm::Value *xImage,
                                     llvm::Value *p0, int64_t v,
                                     int64_t pixels) {
   auto *vecTy = llvm::FixedVectorType::get(ty, l.lanes);
-  llvm::Align align(ty->getScalarSizeInBits() / 8);
   llvm::Value *at = b.CreateInBoundsGEP(
       ty, l.ptr(op.operands[0]),
       b.CreateAdd(b.CreateAdd(xImage, b.CreateMul(c, l.idx(g.hw))),
                   b.CreateAdd(p0, l.idx(v * l.lanes))));
   if (llvm::Value *mask = laneMask(l, pixels - v * l.lanes))
-    return b.CreateMaskedLoad(vecTy, at, align, mask);
-  return b.CreateAlignedLoad(vecTy, at, align);
+    return b.CreateMaskedLoad(vecTy, at, elementAlign(ty), mask);
+  return b.CreateAlignedLoad(vecTy, at, elementAlign(ty));
 }
 
 class F32Policy : public PointwisePolicy {

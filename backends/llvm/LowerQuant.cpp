@@ -2,7 +2,6 @@
 // and zero points are constant tables indexed by channel, and the formulas
 // follow ir/Math.h (quantize divides by the scale, as ONNX Runtime does).
 #include "backends/llvm/Lowering.h"
-#include "backends/llvm/MathEmit.h"
 
 namespace mnc {
 namespace {
@@ -58,11 +57,9 @@ llvm::Error lowerQuantize(Lowering &l, const Op &op) {
       l, yt.shape, yt.quant->axis, [&](llvm::Value *i, llvm::Value *c) {
         llvm::Value *scaled =
             b.CreateFDiv(l.load(x, i), l.loadAt(scales, ElemKind::F32, c));
-        llvm::Value *zero =
-            b.CreateSIToFP(l.loadAt(zeros, ElemKind::I32, c), b.getFloatTy());
         l.store(y, i,
-                l.saturateToInt(b.CreateFAdd(l.roundEven(scaled), zero),
-                                yt.elem));
+                l.quantizeScaled(scaled, l.loadAt(zeros, ElemKind::I32, c),
+                                 yt.elem));
       });
   return llvm::Error::success();
 }

@@ -228,20 +228,6 @@ static llvm::Type *shapedLike(llvm::Value *like, llvm::Type *elem) {
   return elem;
 }
 
-llvm::Value *Lowering::saturateToInt(llvm::Value *x, ElemKind kind) {
-  bool isUnsigned = kind == ElemKind::U8;
-  x = emitClamp(b, x, isUnsigned ? 0.0f : -128.0f,
-                isUnsigned ? 255.0f : 127.0f);
-  return b.CreateTrunc(b.CreateFPToSI(x, shapedLike(x, b.getInt32Ty())),
-                       shapedLike(x, elemType(kind)));
-}
-
-llvm::Value *Lowering::roundEven(llvm::Value *x) {
-  if (nativeRoundEven)
-    return b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x);
-  return emitRoundEven(b, x);
-}
-
 llvm::Value *Lowering::roundToInt(llvm::Value *x) {
   llvm::Type *intTy = shapedLike(x, b.getInt32Ty());
   switch (intRounding) {
@@ -268,29 +254,37 @@ llvm::Value *Lowering::roundToInt(llvm::Value *x) {
   llvm_unreachable("covered switch");
 }
 
-llvm::Value *Lowering::requantize(llvm::Value *acc, llvm::Value *multiplier,
-                                  llvm::Value *zeroPoint, ElemKind kind) {
-  llvm::Type *floatTy = shapedLike(acc, b.getFloatTy());
-  llvm::Value *scaled = b.CreateFMul(b.CreateSIToFP(acc, floatTy), multiplier);
+llvm::Value *Lowering::quantizeScaled(llvm::Value *scaled,
+                                      llvm::Value *zeroPoint, ElemKind kind) {
+  bool isUnsigned = kind == ElemKind::U8;
+  float lo = isUnsigned ? 0.0f : -128.0f, hi = isUnsigned ? 255.0f : 127.0f;
   // Beyond +-2^16 every result saturates whatever the zero point, so a
   // clamp there keeps the conversion in range; then the zero point and the
   // saturation are integer operations.
   if (llvm::Value *rounded =
           roundToInt(emitClamp(b, scaled, -65536.0f, 65536.0f))) {
-    bool isUnsigned = kind == ElemKind::U8;
     llvm::Type *intTy = rounded->getType();
     llvm::Value *q = b.CreateAdd(rounded, zeroPoint);
-    q = b.CreateBinaryIntrinsic(
-        llvm::Intrinsic::smax, q,
-        llvm::ConstantInt::get(intTy, isUnsigned ? 0 : -128, true));
-    q = b.CreateBinaryIntrinsic(
-        llvm::Intrinsic::smin, q,
-        llvm::ConstantInt::get(intTy, isUnsigned ? 255 : 127, true));
-    return b.CreateTrunc(q, shapedLike(acc, elemType(kind)));
+    q = b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, q,
+                                llvm::ConstantInt::get(intTy, int64_t(lo)));
+    q = b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, q,
+                                llvm::ConstantInt::get(intTy, int64_t(hi)));
+    return b.CreateTrunc(q, shapedLike(scaled, elemType(kind)));
   }
   llvm::Value *shifted =
-      b.CreateFAdd(roundEven(scaled), b.CreateSIToFP(zeroPoint, floatTy));
-  return saturateToInt(shifted, kind);
+      b.CreateFAdd(emitRoundEven(b, scaled),
+                   b.CreateSIToFP(zeroPoint, shapedLike(scaled, b.getFloatTy())));
+  shifted = emitClamp(b, shifted, lo, hi);
+  return b.CreateTrunc(
+      b.CreateFPToSI(shifted, shapedLike(scaled, b.getInt32Ty())),
+      shapedLike(scaled, elemType(kind)));
+}
+
+llvm::Value *Lowering::requantize(llvm::Value *acc, llvm::Value *multiplier,
+                                  llvm::Value *zeroPoint, ElemKind kind) {
+  llvm::Value *scaled = b.CreateFMul(
+      b.CreateSIToFP(acc, shapedLike(acc, b.getFloatTy())), multiplier);
+  return quantizeScaled(scaled, zeroPoint, kind);
 }
 
 llvm::Value *Lowering::constantData(llvm::ArrayRef<uint8_t> bytes,

@@ -30,14 +30,11 @@ public:
   llvm::IRBuilder<> b;
   llvm::Type *idxTy; ///< Pointer-sized integer: loop counters and offsets.
 
-  /// The ISAs and vector registers kernels were chosen for, and its f32
-  /// lanes (1 without vector registers), the width of every vector the
-  /// lowering emits.
+  /// The ISAs and vector registers kernels were chosen for; `lanes` is
+  /// target.lanes (1 without vector registers), the width of every vector
+  /// the lowering emits.
   KernelTarget target;
   unsigned lanes = 1;
-  /// The target's features, for kernels that use a target's own
-  /// instructions (each with a portable fallback).
-  const llvm::MCSubtargetInfo *subtarget = nullptr;
 
   /// The last of the ops fused into `op` as its epilogue (see
   /// MemoryPlan::producerOf), or null.
@@ -101,13 +98,11 @@ public:
   /// scalar or vector with a multiplier and zero point of the same shape.
   llvm::Value *requantize(llvm::Value *acc, llvm::Value *multiplier,
                           llvm::Value *zeroPoint, ElemKind kind);
-  /// Float (scalar or vector) to i8/u8 with saturation; `x` holds integral
-  /// values.
-  llvm::Value *saturateToInt(llvm::Value *x, ElemKind kind);
-  /// Round to nearest, ties to even: the target's instruction where it has
-  /// one (nativeRoundEven), else exact float arithmetic.
-  llvm::Value *roundEven(llvm::Value *x);
-  bool nativeRoundEven = false;
+  /// saturate(rne(scaled) + zeroPoint) as i8/u8 `kind`, for f32 `scaled`
+  /// and an i32 zero point of the same shape (scalars or vectors): the
+  /// rounding and saturation that ir/Math.h's quantize and requantize share.
+  llvm::Value *quantizeScaled(llvm::Value *scaled, llvm::Value *zeroPoint,
+                              ElemKind kind);
   /// How the target converts f32 to i32 rounding to nearest even in one
   /// step, in the default floating-point environment the generated code
   /// runs in (as emitRoundEven assumes too): llvm.lrint (x86 cvtps2dq,
