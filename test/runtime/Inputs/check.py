@@ -24,6 +24,12 @@ rng = np.random.default_rng(12)
 case = 0
 
 
+def f32(v):
+    """v rounded to float32 in C99's hexadecimal form, which every strtof
+    reads exactly (newlib's decimal parsing rounds twice)."""
+    return float.hex(float(np.float32(v)))
+
+
 def run(*args):
     subprocess.run(driver + [str(a) for a in args], check=True)
 
@@ -101,10 +107,10 @@ def check_preprocess(name, img, in_fmt, out_fmt, size, resize=None,
     np.save(src, img)
     args = [f"in={in_fmt}", f"out={out_fmt}", f"size={size[0]}x{size[1]}",
             f"layout={layout}", f"dtype={dtype}",
-            f"pixel_scale={pixel_scale!r}",
-            "mean=" + ",".join(repr(float(m)) for m in mean),
-            "std=" + ",".join(repr(float(s)) for s in std),
-            f"quant={quant[0]!r},{quant[1]}"]
+            f"pixel_scale={f32(pixel_scale)}",
+            "mean=" + ",".join(f32(m) for m in mean),
+            "std=" + ",".join(f32(s) for s in std),
+            f"quant={f32(quant[0])},{quant[1]}"]
     if resize is not None:
         args.append(f"resize={resize}")
     if region is not None:
@@ -228,7 +234,7 @@ def priors():
     layers = []
     for (fh, fw), wh in zip(grids, gen._wh_pairs):
         pairs = (wh.clamp(0, 1).numpy().astype(np.float64) * 320).reshape(-1)
-        layers.append(",".join(repr(float(v)) for v in
+        layers.append(",".join(f32(v) for v in
                                [fw, fh, 320 / fw, 320 / fh] + list(pairs)))
     out = path("priors")
     run("priors", 320, 320, 0.5, 1, out, *layers)
@@ -250,7 +256,7 @@ def decode():
     src_l, src_p, out = path("loc"), path("priors"), path("boxes")
     np.save(src_l, loc)
     np.save(src_p, pri)
-    run("decode", src_l, src_p, 0.1, 0.2, out)
+    run("decode", src_l, src_p, f32(0.1), f32(0.2), out)
     got = np.load(out)
 
     # ultraface's convert_locations_to_boxes + center_form_to_corner_form.
@@ -276,7 +282,7 @@ def decode():
 def reference_nms(boxes, scores, score_t, iou_t, max_det, first):
     keep_boxes, keep_scores, keep_labels, keep_idx = [], [], [], []
     for c in range(first, scores.shape[1]):
-        idx = np.nonzero(scores[:, c] > score_t)[0]
+        idx = np.nonzero(scores[:, c] > np.float32(score_t))[0]
         keep_idx.append(idx)
         keep_labels.append(np.full(len(idx), c))
     idx = np.concatenate(keep_idx)
@@ -284,7 +290,8 @@ def reference_nms(boxes, scores, score_t, iou_t, max_det, first):
     s = torch.from_numpy(scores[idx, labels])
     b = torch.from_numpy(boxes[idx])
     keep = torchvision.ops.batched_nms(b, s, torch.from_numpy(labels),
-                                       iou_t)[:max_det].numpy()
+                                       float(np.float32(iou_t)))
+    keep = keep[:max_det].numpy()
     return idx[keep], labels[keep], scores[idx[keep], labels[keep]]
 
 
@@ -292,7 +299,7 @@ def nms_case(name, boxes, scores, score_t, iou_t, max_det, first):
     src_b, src_s, out = path("boxes"), path("scores"), path("nms")
     np.save(src_b, boxes)
     np.save(src_s, scores)
-    run("nms", src_b, src_s, score_t, iou_t, max_det, first, out)
+    run("nms", src_b, src_s, f32(score_t), f32(iou_t), max_det, first, out)
     got = np.load(out).reshape(-1, 7)
     idx, labels, sc = reference_nms(boxes, scores, score_t, iou_t, max_det,
                                     first)
