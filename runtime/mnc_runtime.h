@@ -82,7 +82,8 @@ mnc_rect mnc_full_region(const mnc_image *image);
  * to `resize`, then the centred width x height window of the scaled image
  * (offsets rounded as torchvision rounds them), in source pixels. Passing
  * it to mnc_preprocess resizes and crops in one bilinear pass; with resize
- * equal to the shorter side it is a plain centre crop. */
+ * equal to the shorter side it is a plain centre crop. Zero sizes give an
+ * empty region, which mnc_preprocess rejects. */
 mnc_rect mnc_center_crop_region(size_t src_width, size_t src_height,
                                 size_t resize, size_t width, size_t height);
 
@@ -92,7 +93,10 @@ mnc_rect mnc_center_crop_region(size_t src_width, size_t src_height,
  * align_corners=False; no antialiasing), converts the channels (gray from
  * RGB/BGR with the ITU-R BT.601 weights 0.299, 0.587, 0.114; gray to colour
  * by repetition), normalizes and writes `format->width * height *
- * channels` elements of `format->dtype` to `out` in `format->layout`. */
+ * channels` elements of `format->dtype` to `out` in `format->layout`.
+ * Interpolation at the region's border reads the pixels around it, as
+ * resizing the whole image and then cropping does; beyond the image's edges
+ * its edge pixels repeat. */
 int mnc_preprocess(const mnc_image *image, mnc_rect region,
                    const mnc_input_format *format, void *out);
 

@@ -4,7 +4,7 @@ cropping, anchors, box decoding and NMS, numpy for the rest, and the
 ultraface repository's own prior and decoding formulas written in numpy.
 
 usage: check.py CHECK[,CHECK...] WORKDIR DRIVER...
-       (CHECK: preprocess, topk, priors, decode, nms)
+       (CHECK: preprocess, dequantize, topk, priors, decode, nms)
 
 Inputs are random with a fixed seed. Prints one line per case and exits 1
 on the first mismatch."""
@@ -164,6 +164,21 @@ def preprocess():
                      photo, "rgb", "rgb", (64, 48), mean=(127,) * 3,
                      std=(128,) * 3, dtype="i8", quant=(0.0078125, -1),
                      layout="nhwc")
+
+
+def dequantize():
+    cases = [("int8", rng.integers(-128, 128, 500).astype(np.int8), 0.0473, -3),
+             ("uint8", rng.integers(0, 256, 500).astype(np.uint8), 0.0186584,
+              114),
+             ("f32 (a copy)", rng.standard_normal(50).astype(np.float32), 1, 0)]
+    for name, x, scale, zp in cases:
+        src, out = path("q"), path("deq")
+        np.save(src, x)
+        run("dequantize", src, f32(scale), zp, out)
+        got = np.load(out)
+        want = (x.astype(np.float32) - np.float32(zp)) * np.float32(scale)
+        report(f"dequantize {name}", np.array_equal(got, want),
+               f"{got.size} values, scale {scale}, zero point {zp}")
 
 
 # --- top-k ---------------------------------------------------------------
@@ -336,7 +351,7 @@ def nms():
     nms_case("nothing above the threshold", boxes, one, 2.0, 0.45, 10, 0)
 
 
-checks = {"preprocess": preprocess, "topk": topk, "priors": priors,
-          "decode": decode, "nms": nms}
+checks = {"preprocess": preprocess, "dequantize": dequantize, "topk": topk,
+          "priors": priors, "decode": decode, "nms": nms}
 for name in sys.argv[1].split(","):
     checks[name]()

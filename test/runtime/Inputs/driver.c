@@ -4,6 +4,7 @@
  * AArch64 by the cross tests.
  *
  *   driver preprocess IMAGE.npy OUT.npy KEY=VALUE...
+ *   driver dequantize X.npy SCALE ZERO_POINT OUT.npy
  *   driver topk X.npy K OUT.npy
  *   driver priors WIDTH HEIGHT OFFSET CLIP OUT.npy LAYER...
  *          (LAYER: fw,fh,step_x,step_y,w0,h0,w1,h1,...)
@@ -210,6 +211,16 @@ static int preprocess(int argc, char **argv) {
   return 0;
 }
 
+static int dequantize(char **argv) {
+  Array x = readNpy(argv[2]);
+  float *out = (float *)malloc(x.count * sizeof *out + 1);
+  check(mnc_dequantize(x.data, x.dtype, x.count, number(argv[3]),
+                       (int32_t)strtol(argv[4], NULL, 10), out),
+        "mnc_dequantize");
+  writeNpy(argv[5], MNC_F32, x.dims, x.rank, out);
+  return 0;
+}
+
 static int topk(char **argv) {
   Array x = readNpy(argv[2]);
   size_t k = strtoul(argv[3], NULL, 10), i;
@@ -337,6 +348,8 @@ static int run(int argc, char **argv) {
   const char *op = argc > 1 ? argv[1] : "";
   if (!strcmp(op, "preprocess") && argc >= 4)
     return preprocess(argc, argv);
+  if (!strcmp(op, "dequantize") && argc == 6)
+    return dequantize(argv);
   if (!strcmp(op, "topk") && argc == 5)
     return topk(argv);
   if (!strcmp(op, "priors") && argc >= 8)
