@@ -114,6 +114,8 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   l.target = kernelTargetOf(tm);
   l.lanes = l.target.lanes;
   l.intRounding = intRounding(tm);
+  l.mveRounding = l.intRounding == Lowering::IntRounding::Vcvtr &&
+                  tm.getMCSubtargetInfo()->checkFeatures("+mve.fp");
   std::vector<unsigned> copies = bindStorage(l, fn);
   for (const Op &op : f.ops)
     if (auto err = lowerTopLevel(l, op))

@@ -236,8 +236,11 @@ llvm::Value *Lowering::roundToInt(llvm::Value *x) {
                              {x});
   case IntRounding::Vcvtr: {
     // A scalar, or a vector of one lane (what kernels use on targets
-    // without vectors).
+    // without vectors); MVE's four lanes with vcvtn.
     auto *vec = llvm::dyn_cast<llvm::FixedVectorType>(x->getType());
+    if (vec && vec->getNumElements() == 4 && mveRounding)
+      return b.CreateIntrinsic(llvm::Intrinsic::arm_mve_vcvtn,
+                               {intTy, x->getType()}, {b.getInt32(0), x});
     if (vec && vec->getNumElements() != 1)
       return nullptr;
     llvm::Value *scalar = vec ? b.CreateExtractElement(x, uint64_t(0)) : x;
@@ -260,11 +263,17 @@ llvm::Value *Lowering::quantizeScaled(llvm::Value *scaled,
   float lo = isUnsigned ? 0.0f : -128.0f, hi = isUnsigned ? 255.0f : 127.0f;
   // Beyond +-2^16 every result saturates whatever the zero point, so a
   // clamp there keeps the conversion in range; then the zero point and the
-  // saturation are integer operations.
-  if (llvm::Value *rounded =
-          roundToInt(emitClamp(b, scaled, -65536.0f, 65536.0f))) {
+  // saturation are integer operations. Arm's vcvtr (and MVE's vcvtn)
+  // saturates at the i32 range itself, so there the zero point is added
+  // with saturation (qadd) instead.
+  bool saturates = intRounding == IntRounding::Vcvtr;
+  if (llvm::Value *rounded = roundToInt(
+          saturates ? scaled : emitClamp(b, scaled, -65536.0f, 65536.0f))) {
     llvm::Type *intTy = rounded->getType();
-    llvm::Value *q = b.CreateAdd(rounded, zeroPoint);
+    llvm::Value *q =
+        saturates ? b.CreateBinaryIntrinsic(llvm::Intrinsic::sadd_sat,
+                                            rounded, zeroPoint)
+                  : b.CreateAdd(rounded, zeroPoint);
     q = b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, q,
                                 llvm::ConstantInt::get(intTy, int64_t(lo)));
     q = b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, q,

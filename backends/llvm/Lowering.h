@@ -106,8 +106,11 @@ public:
   /// How the target converts f32 to i32 rounding to nearest even in one
   /// step, in the default floating-point environment the generated code
   /// runs in (as emitRoundEven assumes too): llvm.lrint (x86 cvtps2dq,
-  /// AArch64 frintx + fcvtzs), Arm vcvtr (scalars), or not at all.
+  /// AArch64 frintx + fcvtzs), Arm vcvtr (scalars; MVE vcvtn for vectors),
+  /// or not at all.
   enum class IntRounding { None, Lrint, Vcvtr } intRounding = IntRounding::None;
+  /// With Vcvtr: MVE's vcvtn rounds vectors of four f32 lanes too.
+  bool mveRounding = false;
   /// `x` (f32 scalar or vector within the i32 range) rounded to i32 by the
   /// target's conversion, or null if it has none for x's type.
   llvm::Value *roundToInt(llvm::Value *x);
