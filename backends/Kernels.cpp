@@ -30,6 +30,10 @@ bool isF32Pointwise(const Function &f, const Op &op) {
 bool isI8Pointwise(const Function &f, const Op &op) {
   return isQuantized(f, op) && isPointwiseConv(f, op);
 }
+bool isI8OnePixel(const Function &f, const Op &op) {
+  const TensorType &x = f.type(op.operands[0]);
+  return isI8Pointwise(f, op) && x.shape[2] * x.shape[3] == 1;
+}
 bool isF32Direct(const Function &f, const Op &op) {
   return isF32(f, op) && directGeometry(f, op);
 }
@@ -69,7 +73,7 @@ int64_t i8RowWorkspace(const Function &f, const Op &op, const KernelChoice &) {
 // its multiply-accumulates take them (backends/llvm/LowerPointwise.cpp).
 int64_t i8PanelWorkspace(const Function &f, const Op &op,
                          const KernelChoice &c) {
-  Int8Mac mac = int8Mac(c.isa);
+  Int8MacShape mac = int8MacShape(c.isa);
   int64_t channels = f.type(op.operands[0]).shape[1];
   return llvm::divideCeil(channels, mac.group) * c.tile.cols * mac.laneBytes;
 }
@@ -157,17 +161,20 @@ const Isa isaList[] = {
 
 const IsaRow &row(Isa isa) { return isaRows[static_cast<unsigned>(isa)]; }
 
-/// Whether kernel `k` has a form for `isa` that serves `op`: the integer
-/// extensions (dot products, DSP) have int8 1x1 convs only, and the
-/// four-way dot products take int8 weights only.
+/// Whether kernel `k` has a form for `isa` that serves `op`: the dot
+/// products have int8 1x1 convs only, and only with int8 weights; DSP
+/// also has the int8 direct conv. The int8 panel conv needs vectors.
 bool servesOp(Isa isa, Kernel k, const Function &f, const Op &op) {
+  bool int8Gemm = k == Kernel::I8Conv1x1 || k == Kernel::I8PanelConv;
   switch (isa) {
   case Isa::Avx512Vnni:
   case Isa::AvxVnni:
   case Isa::NeonDot:
-    return k == Kernel::I8Conv1x1 && hasInt8Weights(f, op);
+    return int8Gemm && hasInt8Weights(f, op);
   case Isa::Dsp:
-    return k == Kernel::I8Conv1x1;
+    return k == Kernel::I8Conv1x1 || k == Kernel::I8DirectConv;
+  case Isa::Scalar:
+    return k != Kernel::I8PanelConv;
   default:
     return true;
   }
@@ -242,11 +249,12 @@ std::optional<KernelChoice> selectKernel(const Function &f, const Op &op,
     KernelChoice c{k, Isa::Scalar, {}};
     if (!row(k).tile)
       return c;
-    for (Isa isa : isaList)
-      if (target.has(isa) && servesOp(isa, k, f, op)) {
-        c.isa = isa;
-        break;
-      }
+    auto isa = llvm::find_if(isaList, [&](Isa isa) {
+      return target.has(isa) && servesOp(isa, k, f, op);
+    });
+    if (isa == std::end(isaList))
+      continue;
+    c.isa = *isa;
     c.tile = row(k).tile(f, op, target);
     return c;
   }
@@ -258,7 +266,7 @@ int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
   return row(c.kernel).workspace(f, op, c);
 }
 
-Int8Mac int8Mac(Isa isa) {
+Int8MacShape int8MacShape(Isa isa) {
   switch (isa) {
   case Isa::Avx512Vnni:
   case Isa::AvxVnni:

@@ -85,10 +85,10 @@ int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
 /// per i32 accumulator lane and reduction step (1 widened, 2 as i16 pairs,
 /// 4 as bytes or as two i16 pairs), and `laneBytes` bytes of packed inputs
 /// per lane and step.
-struct Int8Mac {
+struct Int8MacShape {
   int64_t group, laneBytes;
 };
-Int8Mac int8Mac(Isa isa);
+Int8MacShape int8MacShape(Isa isa);
 
 /// Whether the int8 1x1 conv `op`'s zero-point-shifted weights w - zw all
 /// fit in int8, as four-way dot products (vpdpbusd, sdot) need.

@@ -229,6 +229,7 @@ llvm::Error lowerConv2d(Lowering &l, const Op &op) {
   int64_t groups = op.getInt("group");
   switch (kernel->kernel) {
   case Kernel::F32Conv1x1:
+  case Kernel::I8PanelConv:
   case Kernel::I8Conv1x1:
     return l.emitted(lowerPointwiseConv(l, op, *kernel), op);
   case Kernel::F32DirectConv:

@@ -20,10 +20,13 @@
 //         init = b - uz * sum(w'[m]), folded at compile time. Non-negative
 //         16-bit inputs times 16-bit weights let the target multiply in 16
 //         bits (x86 pmaddwd) into i32 accumulators (exact, as in the
-//         reference); requantized before the store.
+//         reference); requantized before the store. Without vectors, Arm
+//         DSP's smlad multiplies two horizontally adjacent taps at once:
+//         one 32-bit load of their i16 pair, one pair of weights.
 #include "backends/llvm/ConvKernels.h"
 
 #include "llvm/Analysis/VectorUtils.h"
+#include "llvm/IR/IntrinsicsARM.h"
 
 #include <memory>
 
@@ -60,6 +63,18 @@ public:
   /// acc + in * w.
   virtual llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *in,
                                    llvm::Value *w) const = 0;
+  /// Whether the policy multiplies taps kx and kx + 1 of a row in one step
+  /// (pairTaps, pairWeights, multiplyAddPair).
+  virtual bool pairsTaps() const { return false; }
+  /// The two adjacent plane elements from `ptr`, as multiplyAddPair takes
+  /// them.
+  virtual llvm::Value *pairTaps(llvm::Value *) const { return nullptr; }
+  /// Weights `index` and `index + 1` of [M, taps].
+  virtual llvm::Value *pairWeights(llvm::Value *) const { return nullptr; }
+  virtual llvm::Value *multiplyAddPair(llvm::Value *acc, llvm::Value *,
+                                       llvm::Value *) const {
+    return acc;
+  }
   /// The accumulators of channel `c` as stored at output element `at`,
   /// `mask` (or null for all) selecting the lanes that exist.
   virtual llvm::Value *finish(const ChannelValues &c, llvm::Value *acc,
@@ -120,6 +135,7 @@ public:
         uz(shiftedZeroPoint(l.f.type(op.operands[0]))), tables(tables),
         weights(weights), offsets(offsets),
         pairs(pairwiseMultiplyAdd(isa, l.lanes)),
+        smlad(isa == Isa::Dsp && l.lanes == 1),
         vecTy(llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes)) {}
 
   llvm::Type *planeType() const override { return b.getInt16Ty(); }
@@ -164,6 +180,20 @@ public:
     return l.requantize(acc, c.multiplier, c.zeroPoint,
                         l.f.type(op.results[0]).elem);
   }
+  bool pairsTaps() const override { return smlad; }
+  llvm::Value *pairTaps(llvm::Value *ptr) const override {
+    return b.CreateAlignedLoad(b.getInt32Ty(), ptr, llvm::Align(2));
+  }
+  llvm::Value *pairWeights(llvm::Value *index) const override {
+    return b.CreateBitCast(loadWeights(l, weights, index, 2), b.getInt32Ty());
+  }
+  llvm::Value *multiplyAddPair(llvm::Value *acc, llvm::Value *in,
+                               llvm::Value *w) const override {
+    llvm::Value *sum = b.CreateIntrinsic(
+        llvm::Intrinsic::arm_smlad, {},
+        {in, w, b.CreateExtractElement(acc, uint64_t(0))});
+    return b.CreateInsertElement(acc, sum, uint64_t(0));
+  }
 
 private:
   const Op &op;
@@ -173,6 +203,7 @@ private:
   NarrowWeights weights;
   llvm::Value *offsets;
   llvm::Intrinsic::ID pairs; ///< Or not_intrinsic: widen and multiply.
+  bool smlad;                ///< Pairs of taps (one lane).
   llvm::FixedVectorType *vecTy;
 };
 
@@ -301,16 +332,25 @@ DirectEmitter::accumulate(const ChannelBlock &block, llvm::Value *col) {
   llvm::SmallVector<llvm::Value *, 8> acc;
   for (const ChannelValues &c : block.channels)
     acc.push_back(c.init);
+  auto weightIndex = [&](size_t r, int64_t tap) {
+    llvm::Value *m = b.CreateAdd(block.m0, l.idx(r));
+    return b.CreateAdd(b.CreateMul(m, l.idx(taps)), l.idx(tap));
+  };
   for (int64_t tap = 0; tap < taps; ++tap) {
     int64_t ci = tap / (d.kh * d.kw), ky = tap / d.kw % d.kh, kx = tap % d.kw;
-    llvm::Value *in =
-        loadTaps(b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + kx)));
-    for (size_t r = 0; r < acc.size(); ++r) {
-      llvm::Value *m = b.CreateAdd(block.m0, l.idx(r));
-      llvm::Value *w =
-          p.weight(b.CreateAdd(b.CreateMul(m, l.idx(taps)), l.idx(tap)));
-      acc[r] = p.multiplyAdd(acc[r], in, w);
+    llvm::Value *at =
+        b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + kx));
+    if (p.pairsTaps() && kx + 1 < d.kw) {
+      llvm::Value *in = p.pairTaps(
+          b.CreateInBoundsGEP(p.planeType(), l.workspace(op), at));
+      for (size_t r = 0; r < acc.size(); ++r)
+        acc[r] = p.multiplyAddPair(acc[r], in, p.pairWeights(weightIndex(r, tap)));
+      ++tap;
+      continue;
     }
+    llvm::Value *in = loadTaps(at);
+    for (size_t r = 0; r < acc.size(); ++r)
+      acc[r] = p.multiplyAdd(acc[r], in, p.weight(weightIndex(r, tap)));
   }
   return acc;
 }

@@ -25,11 +25,10 @@
 //   reads with one load per vector:
 //     panel[(s * vectors + v) * lanes * laneBytes ...] = step s, vector v.
 #include "backends/llvm/ConvKernels.h"
+#include "backends/llvm/Int8Mac.h"
 #include "backends/llvm/PanelGemm.h"
 
-#include "llvm/IR/IntrinsicsAArch64.h"
 #include "llvm/IR/IntrinsicsARM.h"
-#include "llvm/IR/IntrinsicsX86.h"
 
 #include <array>
 #include <memory>
@@ -159,98 +158,15 @@ private:
   const Op *epilogue;
 };
 
-/// How the kernel's ISA multiplies int8 inputs by int8 weights into the i32
-/// lanes of the accumulators, `group` input channels per lane and step
-/// (backends/Kernels.h's int8Mac):
-///   Widen    1 channel: x and w widened to i32, multiply and add (any ISA)
-///   Pairs    2 channels as i16 pairs: x86 pmaddwd, then add
-///   Smlad    4 channels as two i16 pairs in i32 words, channels (0, 2) and
-///            (1, 3): Arm DSP smlad twice (1 lane), the weights' pairs
-///            unpacked by sxtb16 and sxtb16 ror 8 from one word of bytes
-///   DotU8S8  4 channels as bytes, u8 inputs by s8 weights: x86 vpdpbusd
-///   DotS8S8  4 channels as bytes, s8 by s8: AArch64 sdot
-/// The dot products take their inputs as one signedness: inputs of the
-/// other are shifted by `inputBias` (x + 128 or x - 128, a flip of the top
-/// bit), which the folded zero-point offsets take back exactly.
-struct MacPolicy {
-  enum Kind { Widen, Pairs, Smlad, DotU8S8, DotS8S8 } kind;
-  int64_t group;
-  llvm::Intrinsic::ID intrinsic;
-
-  bool isDot() const { return kind == DotU8S8 || kind == DotS8S8; }
-};
-
-MacPolicy macPolicy(Isa isa, unsigned lanes) {
-  int64_t group = int8Mac(isa).group;
-  switch (isa) {
-  case Isa::Avx512Vnni:
-  case Isa::AvxVnni:
-    return {MacPolicy::DotU8S8, group,
-            lanes == 16 ? llvm::Intrinsic::x86_avx512_vpdpbusd_512
-                        : llvm::Intrinsic::x86_avx512_vpdpbusd_256};
-  case Isa::NeonDot:
-    return {MacPolicy::DotS8S8, group, llvm::Intrinsic::aarch64_neon_sdot};
-  case Isa::Dsp:
-    return {MacPolicy::Smlad, group, llvm::Intrinsic::arm_smlad};
-  default:
-    // A vector width without a pmaddwd (AVX without AVX2) multiplies the
-    // pairs in portable IR.
-    return group == 2
-               ? MacPolicy{MacPolicy::Pairs, group,
-                           pairwiseMultiplyAdd(isa, lanes)}
-               : MacPolicy{MacPolicy::Widen, group,
-                           llvm::Intrinsic::not_intrinsic};
-  }
-}
-
-/// The shift the policy applies to inputs of kind `x` (see MacPolicy).
-int32_t inputBias(const MacPolicy &p, ElemKind x) {
-  if (p.kind == MacPolicy::DotU8S8 && x == ElemKind::I8)
-    return 128;
-  if (p.kind == MacPolicy::DotS8S8 && x == ElemKind::U8)
-    return -128;
-  return 0;
-}
-
-/// Where channel j of a step goes in the packed inputs (and weights): in
-/// order, except that smlad's pairs are channels (0, 2) and (1, 3), the
-/// bytes sxtb16 takes from a word and from the word rotated by 8.
-int64_t channelSlot(const MacPolicy &p, int64_t j) {
-  return p.kind == MacPolicy::Smlad ? (j % 2) * 2 + j / 2 : j;
-}
-
-/// Rows of `lanes` bytes (1, 2 or 4 of them) interleaved: byte
-/// rows.size() * i + j of the result is byte i of row j.
-llvm::Value *interleaveBytes(llvm::IRBuilder<> &b,
-                             llvm::ArrayRef<llvm::Value *> rows,
-                             unsigned lanes) {
-  if (rows.size() == 1)
-    return rows[0];
-  auto concat = [&](llvm::Value *low, llvm::Value *high) {
-    llvm::SmallVector<int, 32> all;
-    for (unsigned i = 0; i < 2 * lanes; ++i)
-      all.push_back(int(i));
-    return b.CreateShuffleVector(low, high, all);
-  };
-  int half = int(rows.size() / 2), n = int(lanes);
-  llvm::Value *low = half == 1 ? rows[0] : concat(rows[0], rows[1]);
-  llvm::Value *high = half == 1 ? rows[1] : concat(rows[2], rows[3]);
-  llvm::SmallVector<int, 64> order;
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < int(rows.size()); ++j)
-      order.push_back((j / half) * half * n + (j % half) * n + i);
-  return b.CreateShuffleVector(low, high, order);
-}
-
+/// int8: the multiply-accumulate of the kernel's ISA (Int8Mac), inputs
+/// from the panel, requantized before the store.
 class Int8Policy : public PointwisePolicy {
 public:
-  Int8Policy(Lowering &l, const Op &op, const Gemm &g, const MacPolicy &mac,
+  Int8Policy(Lowering &l, const Op &op, const Gemm &g, const MacPolicy &policy,
              NarrowWeights packed, llvm::Value *offsets)
-      : PointwisePolicy(l, op, l.b.getInt32Ty()), g(g), mac(mac),
+      : PointwisePolicy(l, op, l.b.getInt32Ty()), g(g), mac(l, policy),
         packed(packed), offsets(offsets), tables(requantTables(l, op)),
-        panelTy(mac.kind == MacPolicy::Smlad
-                    ? llvm::FixedVectorType::get(l.b.getInt32Ty(), 2)
-                    : gatheredType()) {}
+        panelTy(mac.inputType()) {}
 
   llvm::Value *init(llvm::Value *m) override {
     llvm::Value *init = l.loadAt(offsets, ElemKind::I32, m);
@@ -267,7 +183,9 @@ public:
   llvm::Value *stepWeights(llvm::Value *at, int64_t rows) override;
   llvm::Value *rowWeights(llvm::Value *step, int64_t r) override;
   llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *x,
-                           llvm::Value *w) override;
+                           llvm::Value *w) override {
+    return mac.multiplyAdd(acc, x, w);
+  }
   void store(llvm::Value *m, llvm::Value *at, llvm::Value *acc,
              llvm::Value *mask) override {
     llvm::Value *mult = b.CreateVectorSplat(
@@ -284,13 +202,6 @@ public:
   }
 
 private:
-  /// `v` as the type of the ISA intrinsic's parameter `i`.
-  llvm::Value *asParam(llvm::Value *v, unsigned i);
-  /// Sums of the products of adjacent i16 pairs of `x` and `w`, per i32
-  /// lane.
-  llvm::Value *pairSums(llvm::Value *x, llvm::Value *w);
-  /// The type of a vector of gathered inputs as the multiply takes it.
-  llvm::Type *gatheredType();
   /// Step s, vector v of X, gathered from its channel planes.
   llvm::Value *gather(llvm::Value *xImage, llvm::Value *s, llvm::Value *p0,
                       int64_t v, int64_t pixels);
@@ -302,81 +213,32 @@ private:
   llvm::Align panelAlign() const {
     return llvm::Align(l.module.getDataLayout().getTypeStoreSize(panelTy));
   }
+  const MacPolicy &policy() const { return mac.policy(); }
 
   const Gemm &g;
-  MacPolicy mac;
+  Int8Mac mac;
   NarrowWeights packed;
   llvm::Value *offsets; ///< -(zx + inputBias) * sum(w'[m]) as i32, [M].
   RequantTables tables;
   llvm::Type *panelTy;  ///< One vector of the panel.
 };
 
-llvm::Value *Int8Policy::asParam(llvm::Value *v, unsigned i) {
-  llvm::Type *types[] = {accTy, llvm::FixedVectorType::get(b.getInt8Ty(),
-                                                           4 * l.lanes)};
-  llvm::Function *fn = llvm::Intrinsic::getDeclaration(
-      &l.module, mac.intrinsic,
-      mac.kind == MacPolicy::DotS8S8 ? llvm::ArrayRef(types)
-                                     : llvm::ArrayRef<llvm::Type *>());
-  return b.CreateBitCast(v, fn->getFunctionType()->getParamType(i));
-}
-
-llvm::Value *Int8Policy::pairSums(llvm::Value *x, llvm::Value *w) {
-  if (mac.intrinsic != llvm::Intrinsic::not_intrinsic)
-    return b.CreateIntrinsic(accTy, mac.intrinsic, {x, w});
-  auto *wide = llvm::FixedVectorType::get(b.getInt32Ty(), 2 * l.lanes);
-  llvm::Value *products = b.CreateMul(b.CreateSExt(x, wide),
-                                      b.CreateSExt(w, wide), "", false, true);
-  llvm::SmallVector<int, 16> even, odd;
-  for (int i = 0; i < int(l.lanes); ++i) {
-    even.push_back(2 * i);
-    odd.push_back(2 * i + 1);
-  }
-  return b.CreateAdd(b.CreateShuffleVector(products, even),
-                     b.CreateShuffleVector(products, odd));
-}
-
-llvm::Type *Int8Policy::gatheredType() {
-  switch (mac.kind) {
-  case MacPolicy::Widen:
-    return accTy;
-  case MacPolicy::Pairs:
-    return llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes);
-  case MacPolicy::Smlad:
-    return llvm::FixedVectorType::get(b.getInt16Ty(), 4);
-  case MacPolicy::DotU8S8:
-  case MacPolicy::DotS8S8:
-    return asParam(llvm::PoisonValue::get(llvm::FixedVectorType::get(
-                       b.getInt8Ty(), 4 * l.lanes)),
-                   1)
-        ->getType();
-  }
-  llvm_unreachable("covered switch");
-}
-
 llvm::Value *Int8Policy::gather(llvm::Value *xImage, llvm::Value *s,
                                 llvm::Value *p0, int64_t v, int64_t pixels) {
-  ElemKind xKind = l.f.type(op.operands[0]).elem;
   // Channels past C (the last step of a C that is no multiple of the
   // group) repeat channel C - 1; their weights are 0.
+  int64_t group = policy().group;
   std::array<llvm::Value *, 4> rows{};
-  for (int64_t j = 0; j < mac.group; ++j) {
-    llvm::Value *c = b.CreateAdd(b.CreateMul(s, l.idx(mac.group)), l.idx(j));
+  for (int64_t j = 0; j < group; ++j) {
+    llvm::Value *c = b.CreateAdd(b.CreateMul(s, l.idx(group)), l.idx(j));
     if (j > 0)
       c = b.CreateSelect(b.CreateICmpULT(c, l.idx(g.c)), c, l.idx(g.c - 1));
-    rows[channelSlot(mac, j)] = loadX(b.getInt8Ty(), xImage, c, g, p0, v,
-                                      pixels);
+    rows[channelSlot(policy(), j)] =
+        loadX(b.getInt8Ty(), xImage, c, g, p0, v, pixels);
   }
-  llvm::Value *bytes =
-      interleaveBytes(b, llvm::ArrayRef(rows.data(), mac.group), l.lanes);
-  if (inputBias(mac, xKind) != 0)
-    bytes = b.CreateXor(bytes, llvm::ConstantInt::get(bytes->getType(), 0x80));
-  if (mac.isDot())
-    return asParam(bytes, 1);
-  auto *wide = llvm::cast<llvm::VectorType>(gatheredType());
-  llvm::Value *x = xKind == ElemKind::U8 ? b.CreateZExt(bytes, wide)
-                                         : b.CreateSExt(bytes, wide);
-  return mac.kind == MacPolicy::Smlad ? b.CreateBitCast(x, panelTy) : x;
+  return mac.input(
+      interleaveBytes(b, llvm::ArrayRef(rows.data(), group), l.lanes),
+      l.f.type(op.operands[0]).elem);
 }
 
 void Int8Policy::pack(llvm::Value *xImage, llvm::Value *p0, int64_t pixels) {
@@ -392,18 +254,19 @@ void Int8Policy::pack(llvm::Value *xImage, llvm::Value *p0, int64_t pixels) {
 // them: widened to i32, two i16 or four bytes; smlad's i16 weights (those
 // that do not fit in bytes) take two words, packed as its pairs.
 llvm::Value *Int8Policy::stepWeights(llvm::Value *at, int64_t rows) {
-  int64_t count = rows * mac.group;
+  int64_t count = rows * policy().group;
   llvm::Value *raw = b.CreateAlignedLoad(
       llvm::FixedVectorType::get(packed.elem, count),
       b.CreateInBoundsGEP(packed.elem, packed.data, at), llvm::Align(1));
   auto words = [&](int64_t n) {
     return llvm::FixedVectorType::get(b.getInt32Ty(), n);
   };
-  if (mac.kind == MacPolicy::Widen)
+  MacPolicy::Kind kind = policy().kind;
+  if (kind == MacPolicy::Widen)
     return b.CreateSExt(raw, words(rows));
-  if (mac.isDot() || packed.elem->getBitWidth() == 16)
+  if (policy().isDot() || packed.elem->getBitWidth() == 16)
     return b.CreateBitCast(raw, words(count * packed.elem->getBitWidth() / 32));
-  if (mac.kind == MacPolicy::Smlad)
+  if (kind == MacPolicy::Smlad)
     return b.CreateBitCast(raw, words(rows));
   return b.CreateBitCast(
       b.CreateSExt(raw, llvm::FixedVectorType::get(b.getInt16Ty(), count)),
@@ -411,7 +274,7 @@ llvm::Value *Int8Policy::stepWeights(llvm::Value *at, int64_t rows) {
 }
 
 llvm::Value *Int8Policy::rowWeights(llvm::Value *step, int64_t r) {
-  if (mac.kind == MacPolicy::Smlad) {
+  if (policy().kind == MacPolicy::Smlad) {
     auto *pairsTy = llvm::FixedVectorType::get(b.getInt32Ty(), 2);
     if (packed.elem->getBitWidth() == 16)
       return b.CreateShuffleVector(step, {int(2 * r), int(2 * r + 1)});
@@ -427,34 +290,10 @@ llvm::Value *Int8Policy::rowWeights(llvm::Value *step, int64_t r) {
   }
   llvm::SmallVector<int, 16> lane(l.lanes, int(r));
   llvm::Value *splat = b.CreateShuffleVector(step, lane);
-  if (mac.kind == MacPolicy::Pairs)
+  if (policy().kind == MacPolicy::Pairs)
     return b.CreateBitCast(
         splat, llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes));
-  return mac.isDot() ? asParam(splat, 2) : splat;
-}
-
-llvm::Value *Int8Policy::multiplyAdd(llvm::Value *acc, llvm::Value *x,
-                                     llvm::Value *w) {
-  switch (mac.kind) {
-  case MacPolicy::Widen:
-    return b.CreateAdd(acc, b.CreateMul(x, w, "", false, true));
-  case MacPolicy::Pairs:
-    return b.CreateAdd(acc, pairSums(x, w));
-  case MacPolicy::Smlad: {
-    llvm::Value *sum = b.CreateBitCast(acc, b.getInt32Ty());
-    for (uint64_t i = 0; i < 2; ++i)
-      sum = b.CreateIntrinsic(mac.intrinsic, {},
-                              {b.CreateExtractElement(x, i),
-                               b.CreateExtractElement(w, i), sum});
-    return b.CreateBitCast(sum, accTy);
-  }
-  case MacPolicy::DotU8S8:
-    return b.CreateIntrinsic(mac.intrinsic, {}, {asParam(acc, 0), x, w});
-  case MacPolicy::DotS8S8:
-    return b.CreateIntrinsic(mac.intrinsic, {accTy, x->getType()},
-                             {acc, x, w});
-  }
-  llvm_unreachable("covered switch");
+  return policy().isDot() ? mac.asParam(splat, 2) : splat;
 }
 
 /// The tile loops, the same for every policy.
@@ -617,6 +456,10 @@ bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k) {
     return false;
   Gemm g{xt.shape[0], wt.shape[0], xt.shape[1], xt.shape[2] * xt.shape[3],
          k.tile.rows, k.tile.cols / l.lanes, 1, xt.shape[1]};
+  if (k.kernel == Kernel::I8PanelConv) {
+    emitInt8PanelGemm(l, op, {g.n, g.c, g.m}, *weights, k.isa, k.tile);
+    return true;
+  }
   if (xt.isQuantized()) {
     auto policy = int8Policy(l, op, *weights, g, k.isa);
     PointwiseEmitter(l, op, g, *policy).emit();
