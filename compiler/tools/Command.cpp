@@ -1,5 +1,7 @@
 // Subcommand registry, exit codes and model loading for `mnc`.
 #include "compiler/tools/Command.h"
+#include "compiler/Calibrate.h"
+#include "compiler/CalibrationData.h"
 #include "compiler/TensorIO.h"
 #include "compiler/onnx/Importer.h"
 #include "ir/Errors.h"
@@ -7,6 +9,7 @@
 #include "ir/Verifier.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/WithColor.h"
 
@@ -43,6 +46,104 @@ static cl::list<std::string>
              cl::value_desc("NAME=FILE"), cl::sub(cl::SubCommand::getAll()),
              cl::cat(inputOptions()));
 
+cl::OptionCategory &quantizeOptions() {
+  static cl::OptionCategory category("Quantization options (fp32 models)");
+  return category;
+}
+
+namespace {
+cl::SubCommand &all() { return cl::SubCommand::getAll(); }
+
+enum class QuantizeTo { None, Int8, Uint8 };
+cl::opt<QuantizeTo> quantizeTo(
+    "quantize",
+    cl::desc("Quantize an fp32 model after import (needs --calibration): "
+             "weights int8 per output channel, biases i32, activations per "
+             "tensor"),
+    cl::init(QuantizeTo::None),
+    cl::values(clEnumValN(QuantizeTo::Int8, "int8", "int8 activations"),
+               clEnumValN(QuantizeTo::Uint8, "uint8", "uint8 activations")),
+    cl::sub(all()), cl::cat(quantizeOptions()));
+cl::list<std::string> calibrationPaths(
+    "calibration",
+    cl::desc("Calibration inputs: .npy/.pb tensors of the input's type, or "
+             "photos (.png, .jpg, .bmp) preprocessed as below; folders stand "
+             "for their files (comma-separated, repeatable)"),
+    cl::value_desc("PATH"), cl::CommaSeparated, cl::sub(all()),
+    cl::cat(quantizeOptions()));
+cl::opt<std::string> calibrationMethod(
+    "calibration-method",
+    cl::desc("How an activation's range is chosen: minmax (the observed "
+             "range), percentile=P (the P-th and (100-P)-th percentiles; "
+             "default percentile=99.99, the best measured on MobileNetV2) or "
+             "mse (the clip of the range with the least squared "
+             "quantization error)"),
+    cl::value_desc("METHOD"), cl::init("percentile=99.99"), cl::sub(all()),
+    cl::cat(quantizeOptions()));
+cl::opt<std::string> reportPath(
+    "report",
+    cl::desc("Write the accuracy of the quantized model against fp32 over "
+             "the calibration inputs: SQNR per layer (the worst flagged), "
+             "SQNR and argmax agreement per output; .json for JSON, else "
+             "Markdown"),
+    cl::value_desc("FILE.md|FILE.json"), cl::sub(all()),
+    cl::cat(quantizeOptions()));
+cl::list<int> keepFloat(
+    "keep-float",
+    cl::desc("Leave these layers (numbers of the --report table) in f32"),
+    cl::value_desc("N,..."), cl::CommaSeparated, cl::sub(all()),
+    cl::cat(quantizeOptions()));
+cl::opt<double>
+    minSqnr("min-sqnr",
+            cl::desc("Leave in f32 every layer whose SQNR over the calibration "
+                     "inputs is below DB"),
+            cl::value_desc("DB"), cl::init(std::nan("")), cl::sub(all()),
+            cl::cat(quantizeOptions()));
+enum class Preset { ImageNet, Unit };
+cl::opt<Preset>
+    preset("preprocess",
+           cl::desc("Preprocessing of calibration photos: shorter side resized "
+                    "(--resize), centre crop to the input's HxW, pixel / 255, "
+                    "then (x - mean) / std per channel"),
+           cl::init(Preset::ImageNet),
+           cl::values(clEnumValN(Preset::ImageNet, "imagenet",
+                                 "torchvision's: resize to crop / 0.875, mean "
+                                 "0.485,0.456,0.406, std 0.229,0.224,0.225 "
+                                 "(default)"),
+                      clEnumValN(Preset::Unit, "unit",
+                                 "pixels in [0, 1]: mean 0, std 1")),
+           cl::sub(all()), cl::cat(quantizeOptions()));
+cl::opt<int> resizeTo("resize",
+                      cl::desc("Resize photos' shorter side to N before the "
+                               "crop (default: crop / 0.875)"),
+                      cl::value_desc("N"), cl::init(0), cl::sub(all()),
+                      cl::cat(quantizeOptions()));
+cl::list<float> meanFlag("mean",
+                         cl::desc("Per-channel mean subtracted from pixel "
+                                  "/ 255 (overrides --preprocess)"),
+                         cl::value_desc("R,G,B"), cl::CommaSeparated,
+                         cl::sub(all()), cl::cat(quantizeOptions()));
+cl::list<float> stdFlag("std",
+                        cl::desc("Per-channel divisor after the mean "
+                                 "(overrides --preprocess)"),
+                        cl::value_desc("R,G,B"), cl::CommaSeparated,
+                        cl::sub(all()), cl::cat(quantizeOptions()));
+cl::opt<bool> bgrFlag("bgr",
+                      cl::desc("Feed photos' channels in BGR order (default "
+                               "RGB)"),
+                      cl::sub(all()), cl::cat(quantizeOptions()));
+enum class Layout { Auto, Nchw, Nhwc };
+cl::opt<Layout> layoutFlag(
+    "layout", cl::desc("Layout of the input photos become"),
+    cl::init(Layout::Auto),
+    cl::values(clEnumValN(Layout::Auto, "auto",
+                          "NHWC if the input is [1,H,W,1|3], else NCHW "
+                          "(default)"),
+               clEnumValN(Layout::Nchw, "nchw", "[1,C,H,W]"),
+               clEnumValN(Layout::Nhwc, "nhwc", "[1,H,W,C]")),
+    cl::sub(all()), cl::cat(quantizeOptions()));
+} // namespace
+
 TargetFlags::TargetFlags(cl::SubCommand &sub, const char *tripleHelp)
     : triple("target", cl::desc(tripleHelp), cl::value_desc("TRIPLE"),
              cl::sub(sub), cl::cat(targetOptions())),
@@ -73,8 +174,8 @@ Registration::Registration(cl::SubCommand &sub, int (*run)()) {
 }
 
 void hideLLVMOptions() {
-  llvm::SmallVector<const cl::OptionCategory *, 3> ours = {
-      &inputOptions(), &targetOptions(), &outputOptions()};
+  llvm::SmallVector<const cl::OptionCategory *, 4> ours = {
+      &inputOptions(), &quantizeOptions(), &targetOptions(), &outputOptions()};
   cl::HideUnrelatedOptions(ours);
   for (const Entry &e : registry())
     cl::HideUnrelatedOptions(ours, *e.sub);
@@ -140,7 +241,82 @@ static llvm::Expected<ImportOptions> importOptions() {
   return opts;
 }
 
-llvm::Expected<Module> loadModel(llvm::StringRef path) {
+static llvm::Expected<Preprocess> preprocessOptions() {
+  Preprocess p;
+  if (preset == Preset::Unit)
+    p.mean = {0, 0, 0}, p.std = {1, 1, 1};
+  for (auto [flag, values, to] : {std::tuple("mean", &meanFlag, &p.mean),
+                                  std::tuple("std", &stdFlag, &p.std)}) {
+    if (values->empty())
+      continue;
+    if (values->size() != 1 && values->size() != 3)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--%s takes 1 or 3 values", flag);
+    for (size_t c = 0; c < 3; ++c)
+      (*to)[c] = (*values)[values->size() == 1 ? 0 : c];
+  }
+  for (float s : p.std)
+    if (!(s != 0))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--std must not be 0");
+  if (resizeTo < 0)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--resize must be positive");
+  p.resize = resizeTo;
+  p.bgr = bgrFlag;
+  if (layoutFlag != Layout::Auto)
+    p.nhwc = layoutFlag == Layout::Nhwc;
+  return p;
+}
+
+/// Quantizes @main of `m` as the quantization flags say, if they do.
+static llvm::Error quantizeModel(Module &m) {
+  if (quantizeTo == QuantizeTo::None) {
+    if (!calibrationPaths.empty() || !reportPath.empty())
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "--calibration and --report need --quantize int8|uint8");
+    return llvm::Error::success();
+  }
+  if (calibrationPaths.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--quantize needs --calibration PATH");
+  QuantizeOptions opts;
+  opts.activations =
+      quantizeTo == QuantizeTo::Uint8 ? ElemKind::U8 : ElemKind::I8;
+  if (auto err = parseRangeMethod(calibrationMethod, opts))
+    return err;
+  opts.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+  opts.minSqnr = minSqnr;
+  Function *f = m.lookup("main");
+  if (!f || f->args.size() != 1)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--quantize needs a model with one input");
+  auto p = preprocessOptions();
+  if (!p)
+    return p.takeError();
+  auto inputs = readCalibrationSet(calibrationPaths, f->type(f->args[0]), *p);
+  if (!inputs)
+    return inputs.takeError();
+  std::vector<std::vector<Tensor>> samples;
+  for (Tensor &t : *inputs)
+    samples.push_back({std::move(t)});
+  QuantReport report;
+  if (auto err = calibrate(m, samples, opts, llvm::errs(),
+                           reportPath.empty() ? nullptr : &report))
+    return err;
+  if (reportPath.empty())
+    return llvm::Error::success();
+  std::error_code ec;
+  llvm::raw_fd_ostream os(reportPath, ec);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write '%s': %s",
+                                   reportPath.c_str(), ec.message().c_str());
+  writeReport(report, llvm::StringRef(reportPath).ends_with(".json"), os);
+  return llvm::Error::success();
+}
+
+static llvm::Expected<Module> loadUnquantized(llvm::StringRef path) {
   if (!path.ends_with(".mnir")) {
     auto opts = importOptions();
     if (!opts)
@@ -160,6 +336,15 @@ llvm::Expected<Module> loadModel(llvm::StringRef path) {
   if (!m)
     return m.takeError();
   if (auto err = verifyModule(*m))
+    return err;
+  return m;
+}
+
+llvm::Expected<Module> loadModel(llvm::StringRef path) {
+  auto m = loadUnquantized(path);
+  if (!m)
+    return m.takeError();
+  if (auto err = quantizeModel(*m))
     return err;
   return m;
 }
