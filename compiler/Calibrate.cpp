@@ -59,13 +59,18 @@ bool isActivationOp(OpKind k) {
 
 /// The op that absorbs an activation when it is the value's only user: a
 /// relu or clip (the quantized output saturates instead), the bias add of a
-/// matmul, and a reshape (the quantized tensor is reshaped instead).
+/// matmul, a reshape (the quantized tensor is reshaped instead), and the mul
+/// of a gate (hard-swish's x * hard_sigmoid(x), the SE block's scaling),
+/// whose [0, 1] factor would lose most of its 256 steps on its own.
 bool absorbs(const Function &f, const Op &producer, const Op &user) {
   switch (user.kind) {
   case OpKind::Relu:
   case OpKind::Clip:
   case OpKind::Reshape:
     return true;
+  case OpKind::Mul:
+    return producer.kind == OpKind::HardSigmoid ||
+           producer.kind == OpKind::Sigmoid;
   case OpKind::Add:
     return producer.kind == OpKind::MatMul &&
            f.constantValue(user.operands[1]) != nullptr;
@@ -414,12 +419,12 @@ std::vector<QuantLayer> quantLayers(const Function &f) {
     if (op.results.size() != 1 || !isF32(op.results[0]))
       continue;
     std::string name = mnemonic(op.kind).str();
-    const std::string &in = label[op.operands.empty() ? 0 : op.operands[0]];
-    bool absorbing = !op.operands.empty() && !in.empty() &&
-                     def[op.operands[0]] >= 0 && uses[op.operands[0]] == 1 &&
-                     absorbs(f, f.ops[def[op.operands[0]]], op);
-    if (absorbing)
-      label[op.results[0]] = in + "+" + name;
+    auto absorbed = llvm::find_if(op.operands, [&](ValueId o) {
+      return !label[o].empty() && def[o] >= 0 && uses[o] == 1 &&
+             absorbs(f, f.ops[def[o]], op);
+    });
+    if (absorbed != op.operands.end())
+      label[op.results[0]] = label[*absorbed] + "+" + name;
     else if (isActivationOp(op.kind))
       label[op.results[0]] = name;
   }
