@@ -457,6 +457,11 @@ llvm::Error calibrate(Module &m, llvm::ArrayRef<std::vector<Tensor>> samples,
     return fail("--calibration gave no inputs");
   auto start = std::chrono::steady_clock::now();
   std::vector<QuantLayer> layers = quantLayers(*f);
+  for (int n : opts.keepFloat)
+    if (n < 0 || size_t(n) >= layers.size())
+      return fail(fmt::format("--keep-float {}: the model has layers 0 to "
+                              "{} (see --report)",
+                              n, layers.size() - 1));
   auto stats = collectStats(*f, layers, samples, opts, progress);
   if (!stats)
     return stats.takeError();

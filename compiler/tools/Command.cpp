@@ -54,16 +54,12 @@ cl::OptionCategory &quantizeOptions() {
 namespace {
 cl::SubCommand &all() { return cl::SubCommand::getAll(); }
 
-enum class QuantizeTo { None, Int8, Uint8 };
-cl::opt<QuantizeTo> quantizeTo(
+cl::opt<std::string> quantizeTo(
     "quantize",
     cl::desc("Quantize an fp32 model after import (needs --calibration): "
-             "weights int8 per output channel, biases i32, activations per "
-             "tensor"),
-    cl::init(QuantizeTo::None),
-    cl::values(clEnumValN(QuantizeTo::Int8, "int8", "int8 activations"),
-               clEnumValN(QuantizeTo::Uint8, "uint8", "uint8 activations")),
-    cl::sub(all()), cl::cat(quantizeOptions()));
+             "weights int8 per output channel, biases i32, activations int8 "
+             "or uint8 per tensor"),
+    cl::value_desc("int8|uint8"), cl::sub(all()), cl::cat(quantizeOptions()));
 cl::list<std::string> calibrationPaths(
     "calibration",
     cl::desc("Calibration inputs: .npy/.pb tensors of the input's type, or "
@@ -99,49 +95,16 @@ cl::opt<double>
                      "inputs is below DB"),
             cl::value_desc("DB"), cl::init(std::nan("")), cl::sub(all()),
             cl::cat(quantizeOptions()));
-enum class Preset { ImageNet, Unit };
-cl::opt<Preset>
-    preset("preprocess",
-           cl::desc("Preprocessing of calibration photos: shorter side resized "
-                    "(--resize), centre crop to the input's HxW, pixel / 255, "
-                    "then (x - mean) / std per channel"),
-           cl::init(Preset::ImageNet),
-           cl::values(clEnumValN(Preset::ImageNet, "imagenet",
-                                 "torchvision's: resize to crop / 0.875, mean "
-                                 "0.485,0.456,0.406, std 0.229,0.224,0.225 "
-                                 "(default)"),
-                      clEnumValN(Preset::Unit, "unit",
-                                 "pixels in [0, 1]: mean 0, std 1")),
-           cl::sub(all()), cl::cat(quantizeOptions()));
-cl::opt<int> resizeTo("resize",
-                      cl::desc("Resize photos' shorter side to N before the "
-                               "crop (default: crop / 0.875)"),
-                      cl::value_desc("N"), cl::init(0), cl::sub(all()),
-                      cl::cat(quantizeOptions()));
-cl::list<float> meanFlag("mean",
-                         cl::desc("Per-channel mean subtracted from pixel "
-                                  "/ 255 (overrides --preprocess)"),
-                         cl::value_desc("R,G,B"), cl::CommaSeparated,
-                         cl::sub(all()), cl::cat(quantizeOptions()));
-cl::list<float> stdFlag("std",
-                        cl::desc("Per-channel divisor after the mean "
-                                 "(overrides --preprocess)"),
-                        cl::value_desc("R,G,B"), cl::CommaSeparated,
-                        cl::sub(all()), cl::cat(quantizeOptions()));
-cl::opt<bool> bgrFlag("bgr",
-                      cl::desc("Feed photos' channels in BGR order (default "
-                               "RGB)"),
-                      cl::sub(all()), cl::cat(quantizeOptions()));
-enum class Layout { Auto, Nchw, Nhwc };
-cl::opt<Layout> layoutFlag(
-    "layout", cl::desc("Layout of the input photos become"),
-    cl::init(Layout::Auto),
-    cl::values(clEnumValN(Layout::Auto, "auto",
-                          "NHWC if the input is [1,H,W,1|3], else NCHW "
-                          "(default)"),
-               clEnumValN(Layout::Nchw, "nchw", "[1,C,H,W]"),
-               clEnumValN(Layout::Nhwc, "nhwc", "[1,H,W,C]")),
-    cl::sub(all()), cl::cat(quantizeOptions()));
+cl::list<std::string> preprocessFlag(
+    "preprocess",
+    cl::desc("How calibration photos become input tensors: imagenet "
+             "(default; shorter side resized to crop / 0.875, centre crop to "
+             "the input's HxW, pixel / 255, mean 0.485:0.456:0.406, std "
+             "0.229:0.224:0.225, RGB, NCHW unless the input is [1,H,W,3]) or "
+             "unit (pixel / 255 only), then any of resize=N, mean=R:G:B, "
+             "std=R:G:B, bgr, nchw, nhwc"),
+    cl::value_desc("SPEC,..."), cl::CommaSeparated, cl::sub(all()),
+    cl::cat(quantizeOptions()));
 } // namespace
 
 TargetFlags::TargetFlags(cl::SubCommand &sub, const char *tripleHelp)
@@ -241,37 +204,60 @@ static llvm::Expected<ImportOptions> importOptions() {
   return opts;
 }
 
+static llvm::Error badPreprocess(llvm::StringRef item) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      "--preprocess '%s' is not imagenet, unit, resize=N, mean=R:G:B, "
+      "std=R:G:B, bgr, nchw or nhwc",
+      item.str().c_str());
+}
+
+/// Parses "R:G:B" (or one value for all channels) into `to`.
+static bool parseChannels(llvm::StringRef text, std::array<float, 3> &to,
+                          bool nonZero) {
+  llvm::SmallVector<llvm::StringRef, 3> parts;
+  text.split(parts, ':');
+  if (parts.size() != 1 && parts.size() != 3)
+    return false;
+  for (size_t c = 0; c < 3; ++c) {
+    double v;
+    if (parts[parts.size() == 1 ? 0 : c].getAsDouble(v) || (nonZero && !v))
+      return false;
+    to[c] = static_cast<float>(v);
+  }
+  return true;
+}
+
 static llvm::Expected<Preprocess> preprocessOptions() {
   Preprocess p;
-  if (preset == Preset::Unit)
-    p.mean = {0, 0, 0}, p.std = {1, 1, 1};
-  for (auto [flag, values, to] : {std::tuple("mean", &meanFlag, &p.mean),
-                                  std::tuple("std", &stdFlag, &p.std)}) {
-    if (values->empty())
-      continue;
-    if (values->size() != 1 && values->size() != 3)
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "--%s takes 1 or 3 values", flag);
-    for (size_t c = 0; c < 3; ++c)
-      (*to)[c] = (*values)[values->size() == 1 ? 0 : c];
+  for (llvm::StringRef item : preprocessFlag) {
+    auto [key, value] = item.split('=');
+    bool ok = true;
+    if (item == "imagenet")
+      p = Preprocess();
+    else if (item == "unit")
+      p.mean = {0, 0, 0}, p.std = {1, 1, 1};
+    else if (item == "bgr")
+      p.bgr = true;
+    else if (item == "nchw" || item == "nhwc")
+      p.nhwc = item == "nhwc";
+    else if (key == "resize")
+      ok = !value.getAsInteger(10, p.resize) && p.resize > 0;
+    else if (key == "mean")
+      ok = parseChannels(value, p.mean, false);
+    else if (key == "std")
+      ok = parseChannels(value, p.std, true);
+    else
+      ok = false;
+    if (!ok)
+      return badPreprocess(item);
   }
-  for (float s : p.std)
-    if (!(s != 0))
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "--std must not be 0");
-  if (resizeTo < 0)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "--resize must be positive");
-  p.resize = resizeTo;
-  p.bgr = bgrFlag;
-  if (layoutFlag != Layout::Auto)
-    p.nhwc = layoutFlag == Layout::Nhwc;
   return p;
 }
 
 /// Quantizes @main of `m` as the quantization flags say, if they do.
 static llvm::Error quantizeModel(Module &m) {
-  if (quantizeTo == QuantizeTo::None) {
+  if (quantizeTo.empty()) {
     if (!calibrationPaths.empty() || !reportPath.empty())
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
@@ -281,9 +267,12 @@ static llvm::Error quantizeModel(Module &m) {
   if (calibrationPaths.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "--quantize needs --calibration PATH");
+  if (quantizeTo != "int8" && quantizeTo != "uint8")
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--quantize '%s' is not int8 or uint8",
+                                   quantizeTo.c_str());
   QuantizeOptions opts;
-  opts.activations =
-      quantizeTo == QuantizeTo::Uint8 ? ElemKind::U8 : ElemKind::I8;
+  opts.activations = quantizeTo == "uint8" ? ElemKind::U8 : ElemKind::I8;
   if (auto err = parseRangeMethod(calibrationMethod, opts))
     return err;
   opts.keepFloat.assign(keepFloat.begin(), keepFloat.end());
