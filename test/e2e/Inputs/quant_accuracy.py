@@ -3,7 +3,8 @@
 Reads `mnc run` output folders laid out as ROOT/MODEL/INPUT/NAME.npy and
 prints, for each MODEL other than the reference, the logits' SQNR in dB
 against the reference over all inputs (10 log10(sum x^2 / sum (x - y)^2))
-and how many inputs keep the reference's top-1 class. With --baseline B,
+and how many inputs keep the reference's top-1 class (for [N,C,H,W]
+outputs: the share of pixels whose argmax over C agrees). With --baseline B,
 fails unless every other model keeps the top-1 class on all inputs and has
 an SQNR at least B's.
 """
@@ -38,7 +39,14 @@ def main():
         same = sum(int(np.argmax(ref[k]) == np.argmax(got[k])) for k in ref)
         sqnr = 10 * np.log10(signal / noise)
         scores[model] = (sqnr, same)
-        print(f"{model}: sqnr {sqnr:.2f} dB, top-1 {same}/{len(ref)}")
+        line = f"{model}: sqnr {sqnr:.2f} dB, top-1 {same}/{len(ref)}"
+        if next(iter(ref.values())).ndim == 4:
+            # Segmentation: the class map is the argmax over channels.
+            pixels = np.mean([np.mean(np.argmax(ref[k], 1) ==
+                                      np.argmax(got[k], 1)) for k in ref])
+            line = (f"{model}: sqnr {sqnr:.2f} dB, argmax agreement "
+                    f"{100 * pixels:.2f} % of pixels")
+        print(line)
     if args.baseline:
         floor = scores[args.baseline][0]
         for model, (sqnr, same) in scores.items():
