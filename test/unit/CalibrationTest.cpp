@@ -19,8 +19,8 @@ const std::string dataDir = MNC_EXAMPLES_DATA_DIR;
 TEST(CalibrationTest, PhotoMatchesTorchvision) {
   auto want = readTensorFile(dataDir + "/coral_grace_hopper.npy");
   ASSERT_TRUE(bool(want)) << llvm::toString(want.takeError());
-  auto got = readImage(dataDir + "/coral_grace_hopper.bmp", want->type,
-                       Preprocess());
+  auto got =
+      readImage(dataDir + "/coral_grace_hopper.bmp", want->type, Preprocess());
   ASSERT_TRUE(bool(got)) << llvm::toString(got.takeError());
   int64_t off = 0;
   for (int64_t i = 0; i < want->numElements(); ++i)
