@@ -79,16 +79,46 @@ bool absorbs(const Function &f, const Op &producer, const Op &user) {
   }
 }
 
-struct Stats {
-  float lo = std::numeric_limits<float>::infinity();
-  float hi = -std::numeric_limits<float>::infinity();
-  /// Counts over [lo, hi] in `histogram.size()` bins (second pass).
-  std::vector<double> histogram;
-};
-
 /// Bins of the histograms of percentile and mse: 8 per step of an 8-bit
 /// quantization of the whole observed range.
 constexpr int numBins = 2048;
+
+/// What calibration observed of one activation: its range and a histogram
+/// over it, in one pass over the inputs.
+struct Stats {
+  float lo = std::numeric_limits<float>::infinity();
+  float hi = -std::numeric_limits<float>::infinity();
+  /// Counts over [lo, hi] in numBins bins.
+  std::vector<double> histogram;
+
+  void add(llvm::ArrayRef<float> xs) {
+    float newLo = lo, newHi = hi;
+    for (float x : xs)
+      newLo = std::fmin(newLo, x), newHi = std::fmax(newHi, x);
+    if (histogram.empty() || newLo < lo || newHi > hi)
+      widen(newLo, newHi);
+    double width = (double(hi) - lo) / numBins;
+    for (float x : xs)
+      histogram[bin(x, lo, width)] += 1;
+  }
+
+private:
+  static int bin(double x, double lo, double width) {
+    return std::clamp(width > 0 ? int((x - lo) / width) : 0, 0, numBins - 1);
+  }
+  // The counts so far move to the bin of the wider range that holds their
+  // bin's centre: an error of at most one bin, as PyTorch's
+  // HistogramObserver, instead of a second pass over the inputs.
+  void widen(float newLo, float newHi) {
+    std::vector<double> h(numBins, 0);
+    double width = (double(hi) - lo) / numBins;
+    double newWidth = (double(newHi) - newLo) / numBins;
+    for (size_t b = 0; b < histogram.size(); ++b)
+      h[bin(lo + (b + 0.5) * width, newLo, newWidth)] += histogram[b];
+    histogram = std::move(h);
+    lo = newLo, hi = newHi;
+  }
+};
 
 /// `f` with `values` as extra results, so that interpreting it returns
 /// them after the function's own results.
@@ -125,40 +155,22 @@ llvm::ArrayRef<float> floats(const Tensor &t) {
   return {t.data<float>(), static_cast<size_t>(t.numElements())};
 }
 
-/// Runs `f` on the samples twice if the method needs histograms: the
-/// range first, then the counts over it.
+/// Runs `f` on the samples and observes each layer's values.
 llvm::Expected<std::vector<Stats>>
 collectStats(const Function &f, llvm::ArrayRef<QuantLayer> layers,
              llvm::ArrayRef<std::vector<Tensor>> samples,
-             const QuantizeOptions &opts, llvm::raw_ostream &progress) {
+             llvm::raw_ostream &progress) {
   std::vector<ValueId> values;
   for (const QuantLayer &l : layers)
     values.push_back(l.value);
   Function p = probe(f, values);
   size_t first = f.results.size();
   std::vector<Stats> stats(layers.size());
-  auto range = [&](std::vector<Tensor> &results) {
+  auto observe = [&](std::vector<Tensor> &results) {
     for (size_t i = 0; i < layers.size(); ++i)
-      for (float x : floats(results[first + i]))
-        stats[i].lo = std::fmin(stats[i].lo, x),
-        stats[i].hi = std::fmax(stats[i].hi, x);
+      stats[i].add(floats(results[first + i]));
   };
-  if (auto err = forEachSample(p, samples, "calibrating", progress, range))
-    return err;
-  if (opts.method == RangeMethod::MinMax)
-    return stats;
-  auto count = [&](std::vector<Tensor> &results) {
-    for (size_t i = 0; i < layers.size(); ++i) {
-      Stats &s = stats[i];
-      s.histogram.resize(numBins);
-      double width = (double(s.hi) - s.lo) / numBins;
-      for (float x : floats(results[first + i])) {
-        int b = width > 0 ? int((x - s.lo) / width) : 0;
-        s.histogram[std::clamp(b, 0, numBins - 1)] += 1;
-      }
-    }
-  };
-  if (auto err = forEachSample(p, samples, "histograms", progress, count))
+  if (auto err = forEachSample(p, samples, "calibrating", progress, observe))
     return err;
   return stats;
 }
@@ -462,7 +474,7 @@ llvm::Error calibrate(Module &m, llvm::ArrayRef<std::vector<Tensor>> samples,
       return fail(fmt::format("--keep-float {}: the model has layers 0 to "
                               "{} (see --report)",
                               n, layers.size() - 1));
-  auto stats = collectStats(*f, layers, samples, opts, progress);
+  auto stats = collectStats(*f, layers, samples, progress);
   if (!stats)
     return stats.takeError();
   std::vector<std::optional<QuantParams>> params;
