@@ -16,7 +16,6 @@
 #include "passes/Passes.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/Chrono.h"
 
 #include <fmt/format.h>
 
@@ -92,6 +91,8 @@ struct Stats {
   std::vector<double> histogram;
 
   void add(llvm::ArrayRef<float> xs) {
+    if (xs.empty())
+      return;
     float newLo = lo, newHi = hi;
     for (float x : xs)
       newLo = std::fmin(newLo, x), newHi = std::fmax(newHi, x);
@@ -467,6 +468,10 @@ llvm::Error calibrate(Module &m, llvm::ArrayRef<std::vector<Tensor>> samples,
     return fail("the module has no function @main");
   if (samples.empty())
     return fail("--calibration gave no inputs");
+  if (llvm::any_of(f->valueTypes,
+                   [](const TensorType &t) { return t.isQuantized(); }))
+    return fail("--quantize takes an fp32 model; this one is quantized "
+                "already");
   auto start = std::chrono::steady_clock::now();
   std::vector<QuantLayer> layers = quantLayers(*f);
   for (int n : opts.keepFloat)
