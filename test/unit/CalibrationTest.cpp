@@ -28,6 +28,25 @@ TEST(CalibrationTest, PhotoMatchesTorchvision) {
   EXPECT_EQ(off, 0);
 }
 
+// BGR order and NHWC layout move the same values.
+TEST(CalibrationTest, PhotoLayoutAndChannelOrder) {
+  TensorType nchw(ElemKind::F32, {1, 3, 224, 224});
+  TensorType nhwc(ElemKind::F32, {1, 224, 224, 3});
+  Preprocess bgr;
+  bgr.bgr = true;
+  std::string photo = dataDir + "/coral_grace_hopper.bmp";
+  auto a = readImage(photo, nchw, Preprocess());
+  auto b = readImage(photo, nhwc, bgr);
+  ASSERT_TRUE(a && b) << llvm::toString(a.takeError())
+                      << llvm::toString(b.takeError());
+  // BGR swaps the pixels, not the normalization: channel 2 of b holds
+  // red, normalized with the third mean and std.
+  Preprocess p;
+  float red = a->data<float>()[0] * p.std[0] + p.mean[0];
+  EXPECT_NEAR(b->data<float>()[2], (red - p.mean[2]) / p.std[2], 1e-5);
+  EXPECT_NEAR(b->data<float>()[1], a->data<float>()[224 * 224], 1e-5);
+}
+
 TEST(CalibrationTest, AffineParams) {
   // [0, 6] onto int8: zero is the minimum, 6 the maximum.
   math::AffineParams p = math::affineParams(0, 6, -128, 127);
