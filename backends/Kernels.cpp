@@ -43,25 +43,35 @@ bool isF32ConstantMatMul(const Function &f, const Op &op) {
          b.rank() == 2 && b.numElements() > 0;
 }
 
-int64_t noWorkspace(const Function &, const Op &) { return 0; }
+int64_t noWorkspace(const Function &, const Op &, const KernelChoice &) {
+  return 0;
+}
 // One group's input planes, zero-bordered, as f32 ...
-int64_t directWorkspace(const Function &f, const Op &op) {
+int64_t directWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   auto d = *directGeometry(f, op);
   return d.cg * d.rows * d.pitch * 4;
 }
 // ... or as zero-point-shifted i16.
-int64_t i8DirectWorkspace(const Function &f, const Op &op) {
+int64_t i8DirectWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   auto d = *directGeometry(f, op);
   return d.cg * d.rows * d.pitch * 2;
 }
 // The generic quantized conv accumulates one output plane, the quantized
 // matmul one output row, in i32 before requantizing.
-int64_t i8PlaneWorkspace(const Function &f, const Op &op) {
+int64_t i8PlaneWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   const TensorType &y = f.type(op.results[0]);
   return y.shape[2] * y.shape[3] * 4;
 }
-int64_t i8RowWorkspace(const Function &f, const Op &op) {
+int64_t i8RowWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   return f.type(op.results[0]).shape.back() * 4;
+}
+// The int8 1x1 conv packs a tile's width of pixels of X, all channels, as
+// its multiply-accumulates take them (backends/llvm/LowerPointwise.cpp).
+int64_t i8PanelWorkspace(const Function &f, const Op &op,
+                         const KernelChoice &c) {
+  Int8Mac mac = int8Mac(c.isa);
+  int64_t channels = f.type(op.operands[0]).shape[1];
+  return llvm::divideCeil(channels, mac.group) * c.tile.cols * mac.laneBytes;
 }
 
 // Register tiles. A 1x1 conv keeps rows x vectors accumulators, `vectors`
@@ -122,7 +132,7 @@ struct KernelRow {
   llvm::StringLiteral name;
   OpKind op;
   bool (*applies)(const Function &, const Op &);
-  int64_t (*workspace)(const Function &, const Op &);
+  int64_t (*workspace)(const Function &, const Op &, const KernelChoice &);
   KernelTile (*tile)(const Function &, const Op &, const KernelTarget &);
 };
 const KernelRow kernelRows[] = {
@@ -243,8 +253,22 @@ std::optional<KernelChoice> selectKernel(const Function &f, const Op &op,
   return std::nullopt;
 }
 
-int64_t kernelWorkspace(Kernel k, const Function &f, const Op &op) {
-  return row(k).workspace(f, op);
+int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
+                        const Op &op) {
+  return row(c.kernel).workspace(f, op, c);
+}
+
+Int8Mac int8Mac(Isa isa) {
+  switch (isa) {
+  case Isa::Avx512Vnni:
+  case Isa::AvxVnni:
+  case Isa::NeonDot:
+    return {4, 4};
+  case Isa::Dsp:
+    return {4, 8};
+  default:
+    return {isaArch(isa) == "x86_64" ? 2 : 1, 4};
+  }
 }
 
 bool hasInt8Weights(const Function &f, const Op &op) {
