@@ -1,6 +1,7 @@
-// The pipeline, top to bottom. Semantic rewrites come first: fold-qdq turns
-// QDQ convolutions into the quantized ops QOperator models import to, then
-// dead-code elimination drops what the rewrites left unused. The schedule
+// The pipeline, top to bottom. Semantic rewrites come first: quantize makes
+// int8 the f32 weights that calibration placed between QDQ pairs, fold-qdq
+// turns QDQ convolutions into the quantized ops QOperator models import to,
+// then dead-code elimination drops what the rewrites left unused. The schedule
 // follows: fusion groups, the kernel of each conv and matmul, and the
 // arena placement, all written into the IR, which the backend executes.
 #include "compiler/Pipeline.h"
@@ -17,6 +18,7 @@ namespace mnc {
 llvm::ArrayRef<const PassInfo *> pipelinePasses() {
   static const std::vector<const PassInfo *> passes = {
       // Semantic rewrites: what is computed.
+      lookupPass("quantize"),
       lookupPass("fold-qdq"),
       lookupPass("dead-code-elimination"),
       // Schedule: how, as attributes the interpreter ignores.

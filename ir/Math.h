@@ -155,4 +155,34 @@ Q requantize(int64_t acc, float multiplier, int32_t zeroPoint) {
                          static_cast<float>(zeroPoint));
 }
 
+/// Parameters of an affine quantization to [qmin, qmax].
+struct AffineParams {
+  float scale;
+  int32_t zeroPoint;
+};
+
+/// The affine parameters that map the range [lo, hi], widened to hold 0 (so
+/// zero padding and relu are exact), onto [qmin, qmax]: scale = (hi - lo) /
+/// (qmax - qmin), zeroPoint = qmin - rne(lo / scale), as ONNX Runtime's
+/// static quantization computes them. An empty range gets scale 1.
+inline AffineParams affineParams(float lo, float hi, int32_t qmin,
+                                 int32_t qmax) {
+  lo = std::fmin(lo, 0.0f);
+  hi = std::fmax(hi, 0.0f);
+  float scale = (hi - lo) / static_cast<float>(qmax - qmin);
+  if (!(scale > 0) || !std::isfinite(scale))
+    return {1.0f, 0};
+  float z = static_cast<float>(qmin) - roundHalfToEven(lo / scale);
+  return {scale, static_cast<int32_t>(
+                     std::fmax(static_cast<float>(qmin),
+                               std::fmin(static_cast<float>(qmax), z)))};
+}
+
+/// The scale of a symmetric quantization of values in [-absMax, absMax] to
+/// [-qmax, qmax] with zero point 0 (weights); 1 if absMax is 0.
+inline float symmetricScale(float absMax, int32_t qmax) {
+  float scale = absMax / static_cast<float>(qmax);
+  return scale > 0 && std::isfinite(scale) ? scale : 1.0f;
+}
+
 } // namespace mnc::math

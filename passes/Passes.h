@@ -25,6 +25,14 @@ llvm::Error deadCodeElimination(Module &m);
 /// error if that work exceeds FoldBudget. Assumes a verified module.
 llvm::Error foldConstants(Module &m);
 
+/// Replaces the f32 constant weights and bias of each conv2d, and of each
+/// matmul + add (Gemm), whose input is dequantize(q) and whose output
+/// (through an optional relu or clip) only feeds a quantize, by dequantized
+/// per-output-channel symmetric int8 weights and an i32 bias at s_x * s_w,
+/// so that fold-qdq makes them integer ops. Calibration writes the QDQ
+/// pairs of the activations; patterns that do not match stay f32.
+llvm::Error quantize(Module &m);
+
 /// Rewrites quantize(conv2d(dequantize(x), dequantize(w), dequantize(b)))
 /// (with an optional relu or clip the output saturation absorbs) into a
 /// quantized conv2d on x, w and b, the form QOperator models import to.

@@ -20,7 +20,7 @@ packages=(
   # ONNX import and the ONNX backend node tests
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libfmt-dev libgtest-dev
-  # image files in examples/detect
+  # image files (stb_image.h): examples/detect, calibration photos
   libstb-dev
   # model export and test scripts
   python3 python3-onnx python3-numpy python3-torch python3-torchvision

@@ -25,6 +25,7 @@ enum ExitCode : int {
 /// The groups `mnc SUBCOMMAND --help` lists options under: what goes into
 /// the model, what it is compiled for, and what comes out.
 llvm::cl::OptionCategory &inputOptions();
+llvm::cl::OptionCategory &quantizeOptions();
 llvm::cl::OptionCategory &targetOptions();
 llvm::cl::OptionCategory &outputOptions();
 
@@ -54,7 +55,7 @@ int (*selectedCommand())();
 int reportError(llvm::Error err);
 
 /// Loads an ONNX model (imported with the --input-shape flags) or a textual
-/// IR module (`.mnir`, parsed and verified).
+/// IR module (`.mnir`, parsed and verified), quantized if --quantize says so.
 llvm::Expected<Module> loadModel(llvm::StringRef path);
 
 /// loadModel, then the pass pipeline (kernels chosen for `opts.target`):

@@ -1,5 +1,5 @@
-"""For each help text: under 40 lines for `mnc --help` (the first file) and
-50 for a subcommand's, no option LLVM registers for itself (recognized by
+"""For each help text: under 45 lines for `mnc --help` (the first file) and
+60 for a subcommand's (the shared input and quantization options included), no option LLVM registers for itself (recognized by
 the prefixes of its internal flags), and a description on every option
 line. Prints "ok" or the problems per file."""
 import re
@@ -12,7 +12,7 @@ LLVM_PREFIXES = ("--aarch64-", "--amdgpu-", "--arm-", "--x86-", "--polly",
 for i, path in enumerate(sys.argv[1:]):
     lines = open(path).read().splitlines()
     problems = []
-    if len(lines) >= (40 if i == 0 else 50):
+    if len(lines) >= (45 if i == 0 else 60):
         problems.append(f"{len(lines)} lines")
     for line in lines:
         m = re.match(r"  (-{1,2}[\w-]+)", line)
