@@ -42,8 +42,15 @@ bool isF32ConstantMatMul(const Function &f, const Op &op) {
   return isF32(f, op) && isConstant(f, op.operands[1]) && a.rank() >= 2 &&
          b.rank() == 2 && b.numElements() > 0;
 }
+bool anyOperands(const Function &, const Op &) { return true; }
 
 int64_t noWorkspace(const Function &, const Op &) { return 0; }
+// One i32 index per element of the sorted axis (top_k) or per box (nms).
+int64_t sortWorkspace(const Function &f, const Op &op) {
+  const TensorType &x = f.type(op.operands[0]);
+  return 4 * (op.kind == OpKind::TopK ? x.shape[op.getInt("axis")]
+                                      : x.shape[1]);
+}
 // One group's input planes, zero-bordered, as f32 ...
 int64_t directWorkspace(const Function &f, const Op &op) {
   auto d = *directGeometry(f, op);
