@@ -378,26 +378,41 @@ llvm::Error lowerNonMaxSuppression(Lowering &l, const Op &op) {
   return llvm::Error::success();
 }
 
+// One copy loop over a table of the operands' pointers and counts: a
+// chain of per-operand loops, each starting where the previous one ended,
+// makes LLVM's loop strength reduction quadratic in the operand count.
 llvm::Error lowerConcatValid(Lowering &l, const Op &op) {
   auto &b = l.b;
   size_t n = op.operands.size() / 2;
   ValueId y = op.results[0];
   const TensorType &yt = l.f.type(y);
   int64_t row = yt.numElements() / yt.shape[0];
-  Counter total(l, l.idx(0));
+  auto *ptrs = llvm::ArrayType::get(b.getPtrTy(), n);
+  auto *sizes = llvm::ArrayType::get(l.idxTy, n);
+  llvm::Value *ptrTable = l.local(ptrs), *sizeTable = l.local(sizes);
   for (size_t i = 0; i < n; ++i) {
-    ValueId x = op.operands[i];
-    int64_t capacity = l.f.type(x).shape[0];
-    llvm::Value *rows = countOperand(l, op, n + i, capacity);
-    llvm::Value *dst = b.CreateMul(total.get(), l.idx(row));
-    forRange(l, l.idx(0), b.CreateMul(rows, l.idx(row)), [&](llvm::Value *j) {
-      l.store(y, b.CreateAdd(dst, j), l.load(x, j));
-    });
-    total.set(b.CreateAdd(total.get(), rows));
+    b.CreateStore(l.ptr(op.operands[i]),
+                  b.CreateConstInBoundsGEP2_64(ptrs, ptrTable, 0, i));
+    llvm::Value *rows =
+        countOperand(l, op, n + i, l.f.type(op.operands[i]).shape[0]);
+    b.CreateStore(b.CreateMul(rows, l.idx(row)),
+                  b.CreateConstInBoundsGEP2_64(sizes, sizeTable, 0, i));
   }
-  forRange(l, b.CreateMul(total.get(), l.idx(row)), l.idx(yt.numElements()),
+  Counter total(l, l.idx(0));
+  l.loop(0, n, [&](llvm::Value *i) {
+    llvm::Value *src = b.CreateLoad(
+        b.getPtrTy(), b.CreateInBoundsGEP(ptrs, ptrTable, {l.idx(0), i}));
+    llvm::Value *size = b.CreateLoad(
+        l.idxTy, b.CreateInBoundsGEP(sizes, sizeTable, {l.idx(0), i}));
+    llvm::Value *dst = total.get();
+    forRange(l, l.idx(0), size, [&](llvm::Value *j) {
+      l.store(y, b.CreateAdd(dst, j), l.loadAt(src, yt.elem, j));
+    });
+    total.set(b.CreateAdd(dst, size));
+  });
+  forRange(l, total.get(), l.idx(yt.numElements()),
            [&](llvm::Value *j) { l.store(y, j, zeroOf(l, yt.elem)); });
-  storeCount(l, op.results[1], total.get());
+  storeCount(l, op.results[1], b.CreateUDiv(total.get(), l.idx(row)));
   return llvm::Error::success();
 }
 
