@@ -657,8 +657,9 @@ Result inferCompare(const Ctx &c) {
   const TensorType &a = c.in(0), &b = c.in(1);
   if (a.elem != b.elem || a.isQuantized() || b.isQuantized() ||
       a.elem == ElemKind::I8)
-    return fail(c, "operands must have the same kind (f32, i64, i32 or u8), "
-                   "got {} and {}",
+    return fail(c,
+                "operands must have the same kind (f32, i64, i32 or u8), "
+                "got {} and {}",
                 toString(a), toString(b));
   auto shape = broadcast(c, a.shape, b.shape);
   if (!shape)
@@ -678,8 +679,7 @@ llvm::Error expectIndices(const Ctx &c, unsigned i) {
 llvm::Error expectCount(const Ctx &c, unsigned i) {
   const TensorType &t = c.in(i);
   if (t.elem != ElemKind::I32 || t.rank() != 0 || t.isQuantized())
-    return fail(c, "operand {} must be an i32[] count, got {}", i,
-                toString(t));
+    return fail(c, "operand {} must be an i32[] count, got {}", i, toString(t));
   return llvm::Error::success();
 }
 
@@ -690,9 +690,10 @@ Result inferGatherND(const Ctx &c) {
   if (auto err = expectIndices(c, 1))
     return err;
   int64_t batch = c.op.getInt("batch_dims");
-  if (idx.rank() < 1 || batch < 0 || batch >= int64_t(std::min(x.rank(), idx.rank())))
-    return fail(c, "batch_dims {} must be below the ranks of {} and {}",
-                batch, toString(x), toString(idx));
+  if (idx.rank() < 1 || batch < 0 ||
+      batch >= int64_t(std::min(x.rank(), idx.rank())))
+    return fail(c, "batch_dims {} must be below the ranks of {} and {}", batch,
+                toString(x), toString(idx));
   int64_t depth = idx.shape.back();
   if (depth < 1 || batch + depth > int64_t(x.rank()))
     return fail(c, "indices {} address more dims than {} has past batch_dims",
@@ -726,19 +727,16 @@ Result inferTopK(const Ctx &c) {
   if (x.isQuantized() || x.elem == ElemKind::I8 || x.elem == ElemKind::U8)
     return fail(c, "operand must be f32, i32 or i64, got {}", toString(x));
   if (k < 0 || k > x.shape[axis])
-    return fail(c, "k {} out of range for axis {} of {}", k, axis,
-                toString(x));
+    return fail(c, "k {} out of range for axis {} of {}", k, axis, toString(x));
   if (c.operands.size() == 2) {
     if (auto err = expectCount(c, 1))
       return err;
     if (x.rank() != 1)
-      return fail(c, "a counted operand must have rank 1, got {}",
-                  toString(x));
+      return fail(c, "a counted operand must have rank 1, got {}", toString(x));
   }
   llvm::SmallVector<int64_t, 4> shape(x.shape);
   shape[axis] = k;
-  return Types{x.withShape(shape), TensorType(ElemKind::I64, shape),
-               countType};
+  return Types{x.withShape(shape), TensorType(ElemKind::I64, shape), countType};
 }
 
 Result inferNonMaxSuppression(const Ctx &c) {
@@ -759,8 +757,8 @@ Result inferNonMaxSuppression(const Ctx &c) {
   if (c.operands.size() == 3)
     if (auto err = expectCount(c, 2))
       return err;
-  int64_t rows = boxes.shape[0] * scores.shape[1] *
-                 std::min(max, boxes.shape[1]);
+  int64_t rows =
+      boxes.shape[0] * scores.shape[1] * std::min(max, boxes.shape[1]);
   return Types{TensorType(ElemKind::I64, {rows, 3}), countType};
 }
 

@@ -98,7 +98,8 @@ template <typename T> T clip(T x, T lo, T hi) { return clamp(x, lo, hi); }
 /// (corners [y1,x1,y2,x2] in either order, or [xc,yc,w,h] if
 /// `centerPoint`), NaN (never above a threshold) when they do not
 /// intersect or one of them or the union has no area.
-template <typename T> T boxOverlap(const T a[4], const T b[4], bool centerPoint) {
+template <typename T>
+T boxOverlap(const T a[4], const T b[4], bool centerPoint) {
   T ax0 = a[0], ax1 = a[0], ay0 = a[0], ay1 = a[0];
   T bx0 = b[0], bx1 = b[0], by0 = b[0], by1 = b[0];
   if (centerPoint) {

@@ -63,8 +63,8 @@ llvm::Value *countOperand(Lowering &l, const Op &op, unsigned i,
   if (op.operands.size() <= i)
     return l.idx(capacity);
   auto &b = l.b;
-  llvm::Value *n = b.CreateSExtOrTrunc(l.load(op.operands[i], l.idx(0)),
-                                       l.idxTy);
+  llvm::Value *n =
+      b.CreateSExtOrTrunc(l.load(op.operands[i], l.idx(0)), l.idxTy);
   n = b.CreateSelect(b.CreateICmpSLT(n, l.idx(0)), l.idx(0), n);
   return b.CreateSelect(b.CreateICmpSGT(n, l.idx(capacity)), l.idx(capacity),
                         n);
@@ -98,11 +98,11 @@ void heapSort(Lowering &l, llvm::Value *order, llvm::Value *n, Before before) {
   };
   forRange(l, l.idx(0), steps, [&](llvm::Value *t) {
     llvm::Value *building = b.CreateICmpSLT(t, half);
-    llvm::Value *start =
-        b.CreateSelect(building, b.CreateSub(b.CreateSub(half, l.idx(1)), t),
-                       l.idx(0));
+    llvm::Value *start = b.CreateSelect(
+        building, b.CreateSub(b.CreateSub(half, l.idx(1)), t), l.idx(0));
     llvm::Value *end = b.CreateSelect(
-        building, n, b.CreateSub(b.CreateSub(n, l.idx(1)), b.CreateSub(t, half)));
+        building, n,
+        b.CreateSub(b.CreateSub(n, l.idx(1)), b.CreateSub(t, half)));
     ifThen(l, b.CreateNot(building), [&] {
       llvm::Value *first = at(l.idx(0));
       put(l.idx(0), at(end));
@@ -127,8 +127,7 @@ void heapSort(Lowering &l, llvm::Value *order, llvm::Value *n, Before before) {
     llvm::Value *hasRight = b.CreateICmpSLT(right, end);
     llvm::Value *leftIdx = at(left);
     llvm::Value *rightIdx = at(b.CreateSelect(hasRight, right, left));
-    llvm::Value *useRight =
-        b.CreateAnd(hasRight, before(leftIdx, rightIdx));
+    llvm::Value *useRight = b.CreateAnd(hasRight, before(leftIdx, rightIdx));
     llvm::Value *child = b.CreateSelect(useRight, right, left);
     llvm::Value *childIdx = b.CreateSelect(useRight, rightIdx, leftIdx);
     llvm::Value *rootIdx = at(root);
@@ -164,8 +163,7 @@ llvm::Value *goesBefore(Lowering &l, ElemKind kind, llvm::Value *va,
 llvm::Error lowerGatherND(Lowering &l, const Op &op) {
   auto &b = l.b;
   ValueId x = op.operands[0], indices = op.operands[1], y = op.results[0];
-  llvm::ArrayRef<int64_t> xs = l.f.type(x).shape,
-                          is = l.f.type(indices).shape;
+  llvm::ArrayRef<int64_t> xs = l.f.type(x).shape, is = l.f.type(indices).shape;
   int64_t batchDims = op.getInt("batch_dims"), depth = is.back();
   int64_t batches = 1, perBatch = 1, slice = 1;
   for (int64_t d = 0; d < batchDims; ++d)
@@ -184,8 +182,8 @@ llvm::Error lowerGatherND(Lowering &l, const Op &op) {
     llvm::Value *offset = l.idx(0);
     for (int64_t d = 0; d < depth; ++d) {
       int64_t extent = xs[batchDims + d];
-      llvm::Value *k = l.load(indices, b.CreateAdd(b.CreateMul(row, l.idx(depth)),
-                                                   l.idx(d)));
+      llvm::Value *k = l.load(
+          indices, b.CreateAdd(b.CreateMul(row, l.idx(depth)), l.idx(d)));
       llvm::Value *out =
           b.CreateOr(b.CreateICmpSLT(k, llvm::ConstantInt::get(type, -extent)),
                      b.CreateICmpSGE(k, llvm::ConstantInt::get(type, extent)));
@@ -224,8 +222,8 @@ llvm::Error lowerNonZero(Lowering &l, const Op &op) {
     ifThen(l, nonZero, [&] {
       llvm::Value *at = found.get();
       for (size_t d = 0; d < xt.rank(); ++d) {
-        llvm::Value *coord = b.CreateURem(
-            b.CreateUDiv(i, l.idx(strides[d])), l.idx(xt.shape[d]));
+        llvm::Value *coord = b.CreateURem(b.CreateUDiv(i, l.idx(strides[d])),
+                                          l.idx(xt.shape[d]));
         l.store(y, b.CreateAdd(l.idx(d * n), at),
                 b.CreateZExtOrTrunc(coord, b.getInt64Ty()));
       }
@@ -258,12 +256,11 @@ llvm::Error lowerTopK(Lowering &l, const Op &op) {
     return kernel.takeError();
   llvm::Value *order = l.workspace(op);
   llvm::Value *valid = countOperand(l, op, 1, extent);
-  llvm::Value *taken = b.CreateSelect(b.CreateICmpSLT(valid, l.idx(k)), valid,
-                                      l.idx(k));
+  llvm::Value *taken =
+      b.CreateSelect(b.CreateICmpSLT(valid, l.idx(k)), valid, l.idx(k));
   l.loop(0, outer, [&](llvm::Value *o) {
     l.loop(0, inner, [&](llvm::Value *i) {
-      llvm::Value *base =
-          b.CreateAdd(b.CreateMul(o, l.idx(extent * inner)), i);
+      llvm::Value *base = b.CreateAdd(b.CreateMul(o, l.idx(extent * inner)), i);
       auto element = [&](llvm::Value *j) {
         return l.load(x, b.CreateAdd(base, b.CreateMul(j, l.idx(inner))));
       };
@@ -273,8 +270,7 @@ llvm::Error lowerTopK(Lowering &l, const Op &op) {
       heapSort(l, order, valid, [&](llvm::Value *p, llvm::Value *q) {
         return goesBefore(l, xt.elem, element(p), p, element(q), q, largest);
       });
-      llvm::Value *outBase =
-          b.CreateAdd(b.CreateMul(o, l.idx(k * inner)), i);
+      llvm::Value *outBase = b.CreateAdd(b.CreateMul(o, l.idx(k * inner)), i);
       auto at = [&](llvm::Value *j) {
         return b.CreateAdd(outBase, b.CreateMul(j, l.idx(inner)));
       };
@@ -318,8 +314,8 @@ llvm::Error lowerNonMaxSuppression(Lowering &l, const Op &op) {
         return l.load(scores, b.CreateAdd(scoreBase, i));
       };
       auto box = [&](llvm::Value *i, std::array<codegen::IRValue, 4> &out) {
-        llvm::Value *at = b.CreateMul(
-            b.CreateAdd(b.CreateMul(bt, l.idx(n)), i), l.idx(4));
+        llvm::Value *at =
+            b.CreateMul(b.CreateAdd(b.CreateMul(bt, l.idx(n)), i), l.idx(4));
         for (int c = 0; c < 4; ++c)
           out[c] = l.load(boxes, b.CreateAdd(at, l.idx(c)));
       };
@@ -334,32 +330,40 @@ llvm::Error lowerNonMaxSuppression(Lowering &l, const Op &op) {
       heapSort(l, order, candidates.get(), [&](llvm::Value *p, llvm::Value *q) {
         return goesBefore(l, ElemKind::F32, score(p), p, score(q), q, true);
       });
+      // The kept boxes of this class, coordinate c of the k-th at
+      // kept[c][k], for loads the overlap loop can vectorize.
       llvm::Value *classStart = count.get();
+      auto keptAt = [&](int c, llvm::Value *k) {
+        return b.CreateInBoundsGEP(b.getFloatTy(), order,
+                                   b.CreateAdd(l.idx((c + 1) * n), k));
+      };
       forRange(l, l.idx(0), candidates.get(), [&](llvm::Value *t) {
-        llvm::Value *room = b.CreateICmpSLT(
-            b.CreateSub(count.get(), classStart), l.idx(maxPerClass));
-        ifThen(l, room, [&] {
+        llvm::Value *kept = b.CreateSub(count.get(), classStart);
+        ifThen(l, b.CreateICmpSLT(kept, l.idx(maxPerClass)), [&] {
           llvm::Value *i = loadIndex(l, order, t);
           std::array<codegen::IRValue, 4> bi{nullptr, nullptr, nullptr,
                                              nullptr};
           box(i, bi);
-          llvm::Value *suppressed = l.local(b.getInt1Ty());
-          b.CreateStore(b.getFalse(), suppressed);
-          forRange(l, classStart, count.get(), [&](llvm::Value *r) {
-            llvm::Value *j = b.CreateSExtOrTrunc(
-                l.load(y, b.CreateAdd(b.CreateMul(r, l.idx(3)), l.idx(2))),
-                l.idxTy);
+          llvm::Value *suppressed = l.local(b.getInt8Ty());
+          b.CreateStore(b.getInt8(0), suppressed);
+          forRange(l, l.idx(0), kept, [&](llvm::Value *k) {
             std::array<codegen::IRValue, 4> bj{nullptr, nullptr, nullptr,
                                                nullptr};
-            box(j, bj);
+            for (int c = 0; c < 4; ++c)
+              bj[c] = b.CreateLoad(b.getFloatTy(), keptAt(c, k));
             codegen::IRValue iou =
                 math::boxOverlap(bi.data(), bj.data(), centerPoint);
+            llvm::Value *over = b.CreateZExt(
+                b.CreateFCmpOGT(iou.v, iouThreshold), b.getInt8Ty());
             b.CreateStore(
-                b.CreateOr(b.CreateLoad(b.getInt1Ty(), suppressed),
-                           b.CreateFCmpOGT(iou.v, iouThreshold)),
+                b.CreateOr(b.CreateLoad(b.getInt8Ty(), suppressed), over),
                 suppressed);
           });
-          ifThen(l, b.CreateNot(b.CreateLoad(b.getInt1Ty(), suppressed)), [&] {
+          llvm::Value *keep = b.CreateICmpEQ(
+              b.CreateLoad(b.getInt8Ty(), suppressed), b.getInt8(0));
+          ifThen(l, keep, [&] {
+            for (int c = 0; c < 4; ++c)
+              b.CreateStore(bi[c].v, keptAt(c, kept));
             llvm::Value *row = b.CreateMul(count.get(), l.idx(3));
             l.store(y, row, b.CreateSExtOrTrunc(bt, b.getInt64Ty()));
             l.store(y, b.CreateAdd(row, l.idx(1)),

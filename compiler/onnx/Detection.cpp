@@ -49,8 +49,7 @@ llvm::Error bindBound(NodeContext &ctx, unsigned k, Bound b) {
   return llvm::Error::success();
 }
 
-llvm::Expected<int64_t> axisAttr(NodeContext &ctx, int64_t def,
-                                 int64_t rank) {
+llvm::Expected<int64_t> axisAttr(NodeContext &ctx, int64_t def, int64_t rank) {
   return normalizeAxis(ctx.getInt("axis", def), rank);
 }
 
@@ -66,8 +65,8 @@ llvm::Expected<Bound> sharedBound(NodeContext &ctx, size_t rank) {
     if (!x)
       return x.takeError();
     Bound aligned{b->axis + int64_t(rank - ctx.typeOf(*x).rank()), b->count};
-    if (shared && (shared->axis != aligned.axis ||
-                   shared->count != aligned.count))
+    if (shared &&
+        (shared->axis != aligned.axis || shared->count != aligned.count))
       return unsupported("inputs have different data-dependent lengths");
     shared = aligned;
   }
@@ -152,8 +151,8 @@ llvm::Error runtimeElementwise(NodeContext &ctx, ImportFn plain) {
     size_t ea = na == 1 ? 0 : i, eb = nb == 1 ? 0 : i;
     if (!(ia && (*ia)[ea]) && !(ib && (*ib)[eb]))
       continue;
-    auto r = ctx.create(*kind, {element(ctx, a, ia, ea),
-                                element(ctx, b, ib, eb)});
+    auto r =
+        ctx.create(*kind, {element(ctx, a, ia, ea), element(ctx, b, ib, eb)});
     if (r && compares)
       r = ctx.create(OpKind::Cast, {*r}, {{"to", std::string("i32")}});
     if (!r)
@@ -220,8 +219,7 @@ llvm::Error boundedGather(NodeContext &ctx, ImportFn plain) {
   if (indices)
     return bindBound(ctx, 0, {*axis + indices->axis, indices->count});
   return bindBound(ctx, 0,
-                   {data->axis < *axis ? data->axis
-                                       : data->axis + idxRank - 1,
+                   {data->axis < *axis ? data->axis : data->axis + idxRank - 1,
                     data->count});
 }
 
@@ -330,8 +328,7 @@ llvm::Error boundedConcat(NodeContext &ctx, ImportFn plain) {
     if (b && b->axis != 0)
       return unsupported("Concat of tensors bounded along different dims");
     data.push_back(*x);
-    counts.push_back(b ? b->count
-                       : i32Constant(ctx, ctx.typeOf(*x).shape[0]));
+    counts.push_back(b ? b->count : i32Constant(ctx, ctx.typeOf(*x).shape[0]));
   }
   data.append(counts.begin(), counts.end());
   auto r = ctx.createMulti(OpKind::ConcatValid, data, {});
@@ -367,9 +364,8 @@ llvm::Error boundedSlice(NodeContext &ctx, ImportFn plain) {
       return e.takeError();
     ends = *e;
   }
-  if (start != 0 || step != 1 || llvm::any_of(ends, [](int64_t e) {
-        return e < 0;
-      }))
+  if (start != 0 || step != 1 ||
+      llvm::any_of(ends, [](int64_t e) { return e < 0; }))
     return unsupported("Slice of a data-dependent length must start at 0 "
                        "with step 1 and a non-negative end");
   if (end >= capacity)
@@ -551,9 +547,9 @@ llvm::Error importBounded(NodeContext &ctx, ImportFn plain) {
     return boundedConstantOfShape(ctx, plain);
   if (type.starts_with("Reduce"))
     return ints ? runtimeReduce(ctx) : boundedReduce(ctx, plain);
-  if (oneOf(type, {"Add", "Sub", "Mul", "Div", "Max", "Min", "Cast",
-                   "Identity", "Relu", "Sigmoid", "Exp", "Log", "Sqrt", "Neg",
-                   "Abs", "Clip", "Equal", "Greater", "Less"}))
+  if (oneOf(type, {"Add", "Sub", "Mul", "Div", "Max", "Min", "Cast", "Identity",
+                   "Relu", "Sigmoid", "Exp", "Log", "Sqrt", "Neg", "Abs",
+                   "Clip", "Equal", "Greater", "Less"}))
     return ints ? runtimeElementwise(ctx, plain)
                 : boundedElementwise(ctx, plain);
   // Every other rule handles the bounds it supports itself.
@@ -649,8 +645,8 @@ llvm::Error importNonMaxSuppression(NodeContext &ctx) {
   if (!boxes || !scores)
     return boxes ? scores.takeError() : boxes.takeError();
   const Bound *bb = ctx.boundOf(0), *bs = ctx.boundOf(1);
-  if (bool(bb) != bool(bs) || (bb && (bb->axis != 1 || bs->axis != 2 ||
-                                      bb->count != bs->count)))
+  if (bool(bb) != bool(bs) ||
+      (bb && (bb->axis != 1 || bs->axis != 2 || bb->count != bs->count)))
     return unsupported("boxes and scores of different data-dependent "
                        "lengths");
   int64_t maxPerClass = 0;
@@ -700,11 +696,11 @@ llvm::Error importGatherND(NodeContext &ctx) {
   if (!x || !idx)
     return x ? idx.takeError() : x.takeError();
   int64_t batchDims = ctx.getInt("batch_dims", 0);
-  if (b && (b->axis < batchDims ||
-            b->axis + 1 >= int64_t(ctx.typeOf(*idx).rank())))
+  if (b &&
+      (b->axis < batchDims || b->axis + 1 >= int64_t(ctx.typeOf(*idx).rank())))
     return unsupported("GatherND with data-dependent index tuples");
-  auto y = ctx.create(OpKind::GatherND, {*x, *idx},
-                      {{"batch_dims", batchDims}});
+  auto y =
+      ctx.create(OpKind::GatherND, {*x, *idx}, {{"batch_dims", batchDims}});
   if (!y)
     return y.takeError();
   ctx.setOutput(0, *y);

@@ -453,10 +453,8 @@ llvm::Error GraphImporter::importIf(NodeContext &ctx, llvm::StringRef where) {
     // count = cond ? 0 : n (then empty), or cond ? n : 0.
     ValueId c = *(*runtime)[0];
     if (thenEmpty) {
-      auto notCond =
-          ctx.create(OpKind::Sub, {ctx.constant(makeTensor(ElemKind::I32, {},
-                                                           {1.0})),
-                                   c});
+      auto notCond = ctx.create(
+          OpKind::Sub, {ctx.constant(makeTensor(ElemKind::I32, {}, {1.0})), c});
       if (!notCond)
         return notCond.takeError();
       c = *notCond;

@@ -160,9 +160,9 @@ int run() {
       Tensor &t = (*outputs)[i];
       int64_t rows = (*outputs)[counts[i]].data<int32_t>()[0];
       if (rows < 0 || rows > t.type.shape[0])
-        return reportError(fail(fmt::format(
-            "output '{}' has count {}, outside its capacity {}",
-            f->resultNames[i], rows, t.type.shape[0])));
+        return reportError(fail(
+            fmt::format("output '{}' has count {}, outside its capacity {}",
+                        f->resultNames[i], rows, t.type.shape[0])));
       t.type.shape[0] = rows;
       t.bytes.resize(t.type.byteSize());
     }

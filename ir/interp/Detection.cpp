@@ -46,7 +46,8 @@ Results evalGatherND(const EvalCtx &c) {
   int64_t perBatch = product(is, batchDims, is.size() - 1);
   int64_t sliceBytes =
       product(xs, batchDims + depth, xs.size()) * elemSize(x.type.elem);
-  int64_t batchBytes = product(xs, batchDims, xs.size()) * elemSize(x.type.elem);
+  int64_t batchBytes =
+      product(xs, batchDims, xs.size()) * elemSize(x.type.elem);
   Tensor out = c.newResult();
   for (int64_t bt = 0; bt < batches; ++bt)
     for (int64_t k = 0; k < perBatch; ++k) {
@@ -55,8 +56,8 @@ Results evalGatherND(const EvalCtx &c) {
         int64_t extent = xs[batchDims + d];
         int64_t index = idx.getAsInt(row * depth + d);
         if (index < -extent || index >= extent)
-          return fail(c, "index {} out of range for dim {} of extent {}",
-                      index, batchDims + d, extent);
+          return fail(c, "index {} out of range for dim {} of extent {}", index,
+                      batchDims + d, extent);
         offset = offset * extent + (index < 0 ? index + extent : index);
       }
       if (sliceBytes)
@@ -169,8 +170,8 @@ Results evalNonMaxSuppression(const EvalCtx &c) {
 Results evalConcatValid(const EvalCtx &c) {
   size_t n = c.operands.size() / 2;
   Tensor out = c.newResult();
-  int64_t rowBytes = product(out.type.shape, 1, out.type.rank()) *
-                     elemSize(out.type.elem);
+  int64_t rowBytes =
+      product(out.type.shape, 1, out.type.rank()) * elemSize(out.type.elem);
   int64_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     int64_t rows = validCount(c, n + i, c.in(i).type.shape[0]);
