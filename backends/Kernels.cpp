@@ -44,34 +44,44 @@ bool isF32ConstantMatMul(const Function &f, const Op &op) {
 }
 bool anyOperands(const Function &, const Op &) { return true; }
 
-int64_t noWorkspace(const Function &, const Op &) { return 0; }
+int64_t noWorkspace(const Function &, const Op &, const KernelChoice &) {
+  return 0;
+}
 // One i32 index per element of the sorted axis (top_k); per box, an i32
 // index and the four f32 coordinates of the kept boxes, one array per
 // coordinate so that the overlap tests against them vectorize (nms).
-int64_t sortWorkspace(const Function &f, const Op &op) {
+int64_t sortWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   const TensorType &x = f.type(op.operands[0]);
   if (op.kind == OpKind::TopK)
     return 4 * x.shape[op.getInt("axis")];
   return 5 * 4 * x.shape[1];
 }
 // One group's input planes, zero-bordered, as f32 ...
-int64_t directWorkspace(const Function &f, const Op &op) {
+int64_t directWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   auto d = *directGeometry(f, op);
   return d.cg * d.rows * d.pitch * 4;
 }
 // ... or as zero-point-shifted i16.
-int64_t i8DirectWorkspace(const Function &f, const Op &op) {
+int64_t i8DirectWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   auto d = *directGeometry(f, op);
   return d.cg * d.rows * d.pitch * 2;
 }
 // The generic quantized conv accumulates one output plane, the quantized
 // matmul one output row, in i32 before requantizing.
-int64_t i8PlaneWorkspace(const Function &f, const Op &op) {
+int64_t i8PlaneWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   const TensorType &y = f.type(op.results[0]);
   return y.shape[2] * y.shape[3] * 4;
 }
-int64_t i8RowWorkspace(const Function &f, const Op &op) {
+int64_t i8RowWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   return f.type(op.results[0]).shape.back() * 4;
+}
+// The int8 1x1 conv packs a tile's width of pixels of X, all channels, as
+// its multiply-accumulates take them (backends/llvm/LowerPointwise.cpp).
+int64_t i8PanelWorkspace(const Function &f, const Op &op,
+                         const KernelChoice &c) {
+  Int8Mac mac = int8Mac(c.isa);
+  int64_t channels = f.type(op.operands[0]).shape[1];
+  return llvm::divideCeil(channels, mac.group) * c.tile.cols * mac.laneBytes;
 }
 
 // Register tiles. A 1x1 conv keeps rows x vectors accumulators, `vectors`
@@ -132,7 +142,7 @@ struct KernelRow {
   llvm::StringLiteral name;
   OpKind op;
   bool (*applies)(const Function &, const Op &);
-  int64_t (*workspace)(const Function &, const Op &);
+  int64_t (*workspace)(const Function &, const Op &, const KernelChoice &);
   KernelTile (*tile)(const Function &, const Op &, const KernelTarget &);
 };
 const KernelRow kernelRows[] = {
@@ -253,8 +263,22 @@ std::optional<KernelChoice> selectKernel(const Function &f, const Op &op,
   return std::nullopt;
 }
 
-int64_t kernelWorkspace(Kernel k, const Function &f, const Op &op) {
-  return row(k).workspace(f, op);
+int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
+                        const Op &op) {
+  return row(c.kernel).workspace(f, op, c);
+}
+
+Int8Mac int8Mac(Isa isa) {
+  switch (isa) {
+  case Isa::Avx512Vnni:
+  case Isa::AvxVnni:
+  case Isa::NeonDot:
+    return {4, 4};
+  case Isa::Dsp:
+    return {4, 8};
+  default:
+    return {isaArch(isa) == "x86_64" ? 2 : 1, 4};
+  }
 }
 
 bool hasInt8Weights(const Function &f, const Op &op) {

@@ -77,8 +77,18 @@ bool kernelApplies(Kernel k, const Function &f, const Op &op);
 /// its ISA and the ISA serves `op`, and its tile is whole vectors wide.
 bool choiceFits(const KernelChoice &c, const Function &f, const Op &op,
                 const KernelTarget &target);
-/// Bytes of workspace kernel `k` needs for `op`.
-int64_t kernelWorkspace(Kernel k, const Function &f, const Op &op);
+/// Bytes of workspace the kernel `c` needs for `op`.
+int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
+                        const Op &op);
+
+/// How the int8 1x1 kernel multiplies on `isa`: `group` input channels
+/// per i32 accumulator lane and reduction step (1 widened, 2 as i16 pairs,
+/// 4 as bytes or as two i16 pairs), and `laneBytes` bytes of packed inputs
+/// per lane and step.
+struct Int8Mac {
+  int64_t group, laneBytes;
+};
+Int8Mac int8Mac(Isa isa);
 
 /// Whether the int8 1x1 conv `op`'s zero-point-shifted weights w - zw all
 /// fit in int8, as four-way dot products (vpdpbusd, sdot) need.

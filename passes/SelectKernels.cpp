@@ -17,7 +17,7 @@ llvm::Error selectKernels(Module &m, const PassOptions &opts) {
       if (!k)
         continue;
       op.attrs["ukernel"] = kernelName(*k);
-      if (int64_t bytes = kernelWorkspace(k->kernel, f, op))
+      if (int64_t bytes = kernelWorkspace(*k, f, op))
         op.attrs["workspace_bytes"] = bytes;
     }
   return llvm::Error::success();

@@ -64,3 +64,12 @@ for photo in coral_grace_hopper coral_parrot; do
   fi
   echo
 done
+
+# Face detection: examples/detect runs the ultraface detector mnc compiled,
+# with runtime/'s preprocessing, box decoding and NMS, and draws the faces.
+mkdir -p "$out"
+echo "== $data/ultraface_imgs_1.jpg"
+echo "-- mnc: build/examples/detect/detect (ultraface compiled by mnc, runtime/ helpers):"
+faces=$(build/examples/detect/detect "$data/ultraface_imgs_1.jpg" "$out/faces.png")
+echo "${faces%%$'\n'*}"
+echo "   boxes drawn in $out/faces.png"

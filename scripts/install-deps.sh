@@ -20,6 +20,8 @@ packages=(
   # ONNX import and the ONNX backend node tests
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libfmt-dev libgtest-dev
+  # image files in examples/detect
+  libstb-dev
   # model export and test scripts
   python3 python3-onnx python3-numpy python3-torch python3-torchvision
   # cross targets: AArch64 Linux under qemu-user, Cortex-M under qemu-system-arm

@@ -16,9 +16,14 @@
 //     acc[m, p] = b[m] + sum_c (x[c, p] - zx) * (w[m, c] - zw[m])
 //               = (b[m] - zx * sum_c w'[m, c]) + sum_c x[c, p] * w'[m, c],
 //   requantized before the only store. The kernel's ISA decides how a step
-//   multiplies (MacPolicy): one channel per i32 lane, two (x86 pmaddwd, Arm
-//   smlad) or four (x86 vpdpbusd, AArch64 sdot). Every product and sum is
-//   exact in i32, as in the reference, so the result is bit-exact.
+//   multiplies (MacPolicy): one channel per i32 lane, two (x86 pmaddwd) or
+//   four (x86 vpdpbusd, AArch64 sdot, Arm smlad on two i16 pairs). Every
+//   product and sum is exact in i32, as in the reference, so the result is
+//   bit-exact. Gathering the channels of a step for a vector of pixels
+//   costs several loads and shuffles, so the kernel does it once per pixel
+//   block, into a panel in its workspace that every channel block then
+//   reads with one load per vector:
+//     panel[(s * vectors + v) * lanes * laneBytes ...] = step s, vector v.
 #include "backends/llvm/ConvKernels.h"
 #include "backends/llvm/PanelGemm.h"
 
@@ -39,17 +44,19 @@ struct Gemm {
   int64_t steps;         ///< C / group, rounded up.
 };
 
-/// W[m, c] for m < M, c < C in the tile order of the file comment.
+/// W[m, c] for m < M, c < C in the tile order of the file comment, the
+/// channels of a step at positions `slot(c % group)`.
 template <typename T>
-std::vector<T> packWeights(const Gemm &g,
-                           llvm::function_ref<T(int64_t, int64_t)> w) {
+std::vector<T> packWeights(
+    const Gemm &g, llvm::function_ref<T(int64_t, int64_t)> w,
+    llvm::function_ref<int64_t(int64_t)> slot = [](int64_t j) { return j; }) {
   std::vector<T> packed(g.m * g.steps * g.group, T(0));
   for (int64_t m0 = 0; m0 < g.m; m0 += g.rows) {
     int64_t height = std::min(g.rows, g.m - m0);
     for (int64_t r = 0; r < height; ++r)
       for (int64_t c = 0; c < g.c; ++c)
         packed[g.group * (m0 * g.steps + (c / g.group) * height + r) +
-               c % g.group] = w(m0 + r, c);
+               slot(c % g.group)] = w(m0 + r, c);
   }
   return packed;
 }
@@ -68,6 +75,10 @@ public:
   /// from p0 of the image at element `xImage`, as the multiply takes it.
   virtual llvm::Value *inputs(llvm::Value *xImage, llvm::Value *s,
                               llvm::Value *p0, int64_t v, int64_t pixels) = 0;
+  /// Whether `inputs` reads a panel that `pack` writes for each pixel
+  /// block, before the block's channel blocks.
+  virtual bool packsInputs() const { return false; }
+  virtual void pack(llvm::Value *, llvm::Value *, int64_t) {}
   /// The weights of a step for `rows` rows from packed index `at`, and one
   /// row's of them as the multiply takes them.
   virtual llvm::Value *stepWeights(llvm::Value *at, int64_t rows) = 0;
@@ -149,10 +160,13 @@ private:
 };
 
 /// How the kernel's ISA multiplies int8 inputs by int8 weights into the i32
-/// lanes of the accumulators, `group` input channels per lane and step:
+/// lanes of the accumulators, `group` input channels per lane and step
+/// (backends/Kernels.h's int8Mac):
 ///   Widen    1 channel: x and w widened to i32, multiply and add (any ISA)
 ///   Pairs    2 channels as i16 pairs: x86 pmaddwd, then add
-///   Smlad    2 channels as i16 pairs in one i32: Arm DSP smlad (1 lane)
+///   Smlad    4 channels as two i16 pairs in i32 words, channels (0, 2) and
+///            (1, 3): Arm DSP smlad twice (1 lane), the weights' pairs
+///            unpacked by sxtb16 and sxtb16 ror 8 from one word of bytes
 ///   DotU8S8  4 channels as bytes, u8 inputs by s8 weights: x86 vpdpbusd
 ///   DotS8S8  4 channels as bytes, s8 by s8: AArch64 sdot
 /// The dot products take their inputs as one signedness: inputs of the
@@ -167,20 +181,25 @@ struct MacPolicy {
 };
 
 MacPolicy macPolicy(Isa isa, unsigned lanes) {
+  int64_t group = int8Mac(isa).group;
   switch (isa) {
   case Isa::Avx512Vnni:
   case Isa::AvxVnni:
-    return {MacPolicy::DotU8S8, 4,
+    return {MacPolicy::DotU8S8, group,
             lanes == 16 ? llvm::Intrinsic::x86_avx512_vpdpbusd_512
                         : llvm::Intrinsic::x86_avx512_vpdpbusd_256};
   case Isa::NeonDot:
-    return {MacPolicy::DotS8S8, 4, llvm::Intrinsic::aarch64_neon_sdot};
+    return {MacPolicy::DotS8S8, group, llvm::Intrinsic::aarch64_neon_sdot};
   case Isa::Dsp:
-    return {MacPolicy::Smlad, 2, llvm::Intrinsic::arm_smlad};
+    return {MacPolicy::Smlad, group, llvm::Intrinsic::arm_smlad};
   default:
-    if (llvm::Intrinsic::ID pairs = pairwiseMultiplyAdd(isa, lanes))
-      return {MacPolicy::Pairs, 2, pairs};
-    return {MacPolicy::Widen, 1, llvm::Intrinsic::not_intrinsic};
+    // A vector width without a pmaddwd (AVX without AVX2) multiplies the
+    // pairs in portable IR.
+    return group == 2
+               ? MacPolicy{MacPolicy::Pairs, group,
+                           pairwiseMultiplyAdd(isa, lanes)}
+               : MacPolicy{MacPolicy::Widen, group,
+                           llvm::Intrinsic::not_intrinsic};
   }
 }
 
@@ -191,6 +210,13 @@ int32_t inputBias(const MacPolicy &p, ElemKind x) {
   if (p.kind == MacPolicy::DotS8S8 && x == ElemKind::U8)
     return -128;
   return 0;
+}
+
+/// Where channel j of a step goes in the packed inputs (and weights): in
+/// order, except that smlad's pairs are channels (0, 2) and (1, 3), the
+/// bytes sxtb16 takes from a word and from the word rotated by 8.
+int64_t channelSlot(const MacPolicy &p, int64_t j) {
+  return p.kind == MacPolicy::Smlad ? (j % 2) * 2 + j / 2 : j;
 }
 
 /// Rows of `lanes` bytes (1, 2 or 4 of them) interleaved: byte
@@ -221,7 +247,10 @@ public:
   Int8Policy(Lowering &l, const Op &op, const Gemm &g, const MacPolicy &mac,
              NarrowWeights packed, llvm::Value *offsets)
       : PointwisePolicy(l, op, l.b.getInt32Ty()), g(g), mac(mac),
-        packed(packed), offsets(offsets), tables(requantTables(l, op)) {}
+        packed(packed), offsets(offsets), tables(requantTables(l, op)),
+        panelTy(mac.kind == MacPolicy::Smlad
+                    ? llvm::FixedVectorType::get(l.b.getInt32Ty(), 2)
+                    : gatheredType()) {}
 
   llvm::Value *init(llvm::Value *m) override {
     llvm::Value *init = l.loadAt(offsets, ElemKind::I32, m);
@@ -229,8 +258,12 @@ public:
       init = b.CreateAdd(init, l.loadI32(op.operands[2], m));
     return b.CreateVectorSplat(l.lanes, init);
   }
-  llvm::Value *inputs(llvm::Value *xImage, llvm::Value *s, llvm::Value *p0,
-                      int64_t v, int64_t pixels) override;
+  llvm::Value *inputs(llvm::Value *, llvm::Value *s, llvm::Value *, int64_t v,
+                      int64_t) override {
+    return b.CreateAlignedLoad(panelTy, panelAt(s, v), panelAlign());
+  }
+  bool packsInputs() const override { return true; }
+  void pack(llvm::Value *xImage, llvm::Value *p0, int64_t pixels) override;
   llvm::Value *stepWeights(llvm::Value *at, int64_t rows) override;
   llvm::Value *rowWeights(llvm::Value *step, int64_t r) override;
   llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *x,
@@ -253,12 +286,29 @@ public:
 private:
   /// `v` as the type of the ISA intrinsic's parameter `i`.
   llvm::Value *asParam(llvm::Value *v, unsigned i);
+  /// Sums of the products of adjacent i16 pairs of `x` and `w`, per i32
+  /// lane.
+  llvm::Value *pairSums(llvm::Value *x, llvm::Value *w);
+  /// The type of a vector of gathered inputs as the multiply takes it.
+  llvm::Type *gatheredType();
+  /// Step s, vector v of X, gathered from its channel planes.
+  llvm::Value *gather(llvm::Value *xImage, llvm::Value *s, llvm::Value *p0,
+                      int64_t v, int64_t pixels);
+  llvm::Value *panelAt(llvm::Value *s, int64_t v) {
+    return b.CreateInBoundsGEP(
+        panelTy, l.workspace(op),
+        b.CreateAdd(b.CreateMul(s, l.idx(g.vectors)), l.idx(v)));
+  }
+  llvm::Align panelAlign() const {
+    return llvm::Align(l.module.getDataLayout().getTypeStoreSize(panelTy));
+  }
 
   const Gemm &g;
   MacPolicy mac;
   NarrowWeights packed;
   llvm::Value *offsets; ///< -(zx + inputBias) * sum(w'[m]) as i32, [M].
   RequantTables tables;
+  llvm::Type *panelTy;  ///< One vector of the panel.
 };
 
 llvm::Value *Int8Policy::asParam(llvm::Value *v, unsigned i) {
@@ -271,7 +321,40 @@ llvm::Value *Int8Policy::asParam(llvm::Value *v, unsigned i) {
   return b.CreateBitCast(v, fn->getFunctionType()->getParamType(i));
 }
 
-llvm::Value *Int8Policy::inputs(llvm::Value *xImage, llvm::Value *s,
+llvm::Value *Int8Policy::pairSums(llvm::Value *x, llvm::Value *w) {
+  if (mac.intrinsic != llvm::Intrinsic::not_intrinsic)
+    return b.CreateIntrinsic(accTy, mac.intrinsic, {x, w});
+  auto *wide = llvm::FixedVectorType::get(b.getInt32Ty(), 2 * l.lanes);
+  llvm::Value *products = b.CreateMul(b.CreateSExt(x, wide),
+                                      b.CreateSExt(w, wide), "", false, true);
+  llvm::SmallVector<int, 16> even, odd;
+  for (int i = 0; i < int(l.lanes); ++i) {
+    even.push_back(2 * i);
+    odd.push_back(2 * i + 1);
+  }
+  return b.CreateAdd(b.CreateShuffleVector(products, even),
+                     b.CreateShuffleVector(products, odd));
+}
+
+llvm::Type *Int8Policy::gatheredType() {
+  switch (mac.kind) {
+  case MacPolicy::Widen:
+    return accTy;
+  case MacPolicy::Pairs:
+    return llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes);
+  case MacPolicy::Smlad:
+    return llvm::FixedVectorType::get(b.getInt16Ty(), 4);
+  case MacPolicy::DotU8S8:
+  case MacPolicy::DotS8S8:
+    return asParam(llvm::PoisonValue::get(llvm::FixedVectorType::get(
+                       b.getInt8Ty(), 4 * l.lanes)),
+                   1)
+        ->getType();
+  }
+  llvm_unreachable("covered switch");
+}
+
+llvm::Value *Int8Policy::gather(llvm::Value *xImage, llvm::Value *s,
                                 llvm::Value *p0, int64_t v, int64_t pixels) {
   ElemKind xKind = l.f.type(op.operands[0]).elem;
   // Channels past C (the last step of a C that is no multiple of the
@@ -281,51 +364,67 @@ llvm::Value *Int8Policy::inputs(llvm::Value *xImage, llvm::Value *s,
     llvm::Value *c = b.CreateAdd(b.CreateMul(s, l.idx(mac.group)), l.idx(j));
     if (j > 0)
       c = b.CreateSelect(b.CreateICmpULT(c, l.idx(g.c)), c, l.idx(g.c - 1));
-    rows[j] = loadX(b.getInt8Ty(), xImage, c, g, p0, v, pixels);
+    rows[channelSlot(mac, j)] = loadX(b.getInt8Ty(), xImage, c, g, p0, v,
+                                      pixels);
   }
   llvm::Value *bytes =
       interleaveBytes(b, llvm::ArrayRef(rows.data(), mac.group), l.lanes);
   if (inputBias(mac, xKind) != 0)
     bytes = b.CreateXor(bytes, llvm::ConstantInt::get(bytes->getType(), 0x80));
-  auto widen = [&](llvm::Type *elem) {
-    auto *ty = llvm::FixedVectorType::get(elem, mac.group * l.lanes);
-    return xKind == ElemKind::U8 ? b.CreateZExt(bytes, ty)
-                                 : b.CreateSExt(bytes, ty);
-  };
-  switch (mac.kind) {
-  case MacPolicy::Widen:
-    return widen(b.getInt32Ty());
-  case MacPolicy::Pairs:
-    return widen(b.getInt16Ty());
-  case MacPolicy::Smlad:
-    return b.CreateBitCast(widen(b.getInt16Ty()), b.getInt32Ty());
-  case MacPolicy::DotU8S8:
-  case MacPolicy::DotS8S8:
+  if (mac.isDot())
     return asParam(bytes, 1);
-  }
-  llvm_unreachable("covered switch");
+  auto *wide = llvm::cast<llvm::VectorType>(gatheredType());
+  llvm::Value *x = xKind == ElemKind::U8 ? b.CreateZExt(bytes, wide)
+                                         : b.CreateSExt(bytes, wide);
+  return mac.kind == MacPolicy::Smlad ? b.CreateBitCast(x, panelTy) : x;
+}
+
+void Int8Policy::pack(llvm::Value *xImage, llvm::Value *p0, int64_t pixels) {
+  int64_t vectors = llvm::divideCeil(pixels, l.lanes);
+  l.loop(0, g.steps, [&](llvm::Value *s) {
+    for (int64_t v = 0; v < vectors; ++v)
+      b.CreateAlignedStore(gather(xImage, s, p0, v, pixels), panelAt(s, v),
+                           panelAlign());
+  });
 }
 
 // An i32 word per row holds its group of weights as the multiply takes
-// them: widened to i32, two i16 or four bytes.
+// them: widened to i32, two i16 or four bytes; smlad's i16 weights (those
+// that do not fit in bytes) take two words, packed as its pairs.
 llvm::Value *Int8Policy::stepWeights(llvm::Value *at, int64_t rows) {
   int64_t count = rows * mac.group;
   llvm::Value *raw = b.CreateAlignedLoad(
       llvm::FixedVectorType::get(packed.elem, count),
       b.CreateInBoundsGEP(packed.elem, packed.data, at), llvm::Align(1));
-  auto *words = llvm::FixedVectorType::get(b.getInt32Ty(), rows);
+  auto words = [&](int64_t n) {
+    return llvm::FixedVectorType::get(b.getInt32Ty(), n);
+  };
   if (mac.kind == MacPolicy::Widen)
-    return b.CreateSExt(raw, words);
-  if (mac.isDot())
-    return b.CreateBitCast(raw, words);
+    return b.CreateSExt(raw, words(rows));
+  if (mac.isDot() || packed.elem->getBitWidth() == 16)
+    return b.CreateBitCast(raw, words(count * packed.elem->getBitWidth() / 32));
+  if (mac.kind == MacPolicy::Smlad)
+    return b.CreateBitCast(raw, words(rows));
   return b.CreateBitCast(
       b.CreateSExt(raw, llvm::FixedVectorType::get(b.getInt16Ty(), count)),
-      words);
+      words(rows));
 }
 
 llvm::Value *Int8Policy::rowWeights(llvm::Value *step, int64_t r) {
-  if (mac.kind == MacPolicy::Smlad)
-    return b.CreateExtractElement(step, r);
+  if (mac.kind == MacPolicy::Smlad) {
+    auto *pairsTy = llvm::FixedVectorType::get(b.getInt32Ty(), 2);
+    if (packed.elem->getBitWidth() == 16)
+      return b.CreateShuffleVector(step, {int(2 * r), int(2 * r + 1)});
+    llvm::Value *word = b.CreateExtractElement(step, r);
+    llvm::Value *low = b.CreateIntrinsic(llvm::Intrinsic::arm_sxtb16, {}, {word});
+    llvm::Value *high = b.CreateIntrinsic(
+        llvm::Intrinsic::arm_sxtb16, {},
+        {b.CreateIntrinsic(llvm::Intrinsic::fshr, {b.getInt32Ty()},
+                           {word, word, b.getInt32(8)})});
+    return b.CreateInsertElement(
+        b.CreateInsertElement(llvm::PoisonValue::get(pairsTy), low, uint64_t(0)),
+        high, uint64_t(1));
+  }
   llvm::SmallVector<int, 16> lane(l.lanes, int(r));
   llvm::Value *splat = b.CreateShuffleVector(step, lane);
   if (mac.kind == MacPolicy::Pairs)
@@ -340,12 +439,15 @@ llvm::Value *Int8Policy::multiplyAdd(llvm::Value *acc, llvm::Value *x,
   case MacPolicy::Widen:
     return b.CreateAdd(acc, b.CreateMul(x, w, "", false, true));
   case MacPolicy::Pairs:
-    return b.CreateAdd(acc, b.CreateIntrinsic(accTy, mac.intrinsic, {x, w}));
-  case MacPolicy::Smlad:
-    return b.CreateBitCast(
-        b.CreateIntrinsic(mac.intrinsic, {},
-                          {x, w, b.CreateBitCast(acc, b.getInt32Ty())}),
-        accTy);
+    return b.CreateAdd(acc, pairSums(x, w));
+  case MacPolicy::Smlad: {
+    llvm::Value *sum = b.CreateBitCast(acc, b.getInt32Ty());
+    for (uint64_t i = 0; i < 2; ++i)
+      sum = b.CreateIntrinsic(mac.intrinsic, {},
+                              {b.CreateExtractElement(x, i),
+                               b.CreateExtractElement(w, i), sum});
+    return b.CreateBitCast(sum, accTy);
+  }
   case MacPolicy::DotU8S8:
     return b.CreateIntrinsic(mac.intrinsic, {}, {asParam(acc, 0), x, w});
   case MacPolicy::DotS8S8:
@@ -448,16 +550,22 @@ void PointwiseEmitter::emit() {
   // Loop order by memory traffic: with channel blocks outermost, X is
   // streamed once per channel block; with pixel blocks outermost, W is
   // streamed once per pixel block. Each keeps the other operand's panel hot.
+  // A policy that packs its inputs does so per pixel block: pixels outer.
   int64_t width = g.vectors * l.lanes;
-  bool pixelsOuter = llvm::divideCeil(g.hw, width) * g.m <
-                     llvm::divideCeil(g.m, g.rows) * g.hw;
+  bool pixelsOuter = policy.packsInputs() ||
+                     llvm::divideCeil(g.hw, width) * g.m <
+                         llvm::divideCeil(g.m, g.rows) * g.hw;
   l.loop(0, g.n, [&](llvm::Value *image) {
     if (pixelsOuter) {
+      auto block = [&](llvm::Value *p0, int64_t pixels) {
+        policy.pack(b.CreateMul(image, l.idx(g.c * g.hw)), p0, pixels);
+        channelBlocks(image, p0, pixels);
+      };
       l.loop(0, g.hw / width, [&](llvm::Value *pb) {
-        channelBlocks(image, b.CreateMul(pb, l.idx(width)), width);
+        block(b.CreateMul(pb, l.idx(width)), width);
       });
       if (g.hw % width)
-        channelBlocks(image, l.idx(g.hw - g.hw % width), g.hw % width);
+        block(l.idx(g.hw - g.hw % width), g.hw % width);
       return;
     }
     l.loop(0, g.m / g.rows, [&](llvm::Value *mb) {
@@ -481,6 +589,10 @@ std::unique_ptr<PointwisePolicy> int8Policy(Lowering &l, const Op &op,
   auto w = [&](int64_t m, int64_t c) {
     return int32_t(weights.getAsInt(m * g.c + c)) - wt.quant->zeroPoint(m);
   };
+  // Weights of bytes keep their order (smlad's sxtb16 picks its pairs);
+  // wider ones go to their channel's slot, as the inputs do.
+  bool bytes = hasInt8Weights(l.f, op);
+  auto slot = [&](int64_t j) { return bytes ? j : channelSlot(mac, j); };
   int32_t zx = xt.quant->zeroPoint(0) + inputBias(mac, xt.elem);
   std::vector<int32_t> offsets(g.m);
   for (int64_t m = 0; m < g.m; ++m) {
@@ -491,7 +603,8 @@ std::unique_ptr<PointwisePolicy> int8Policy(Lowering &l, const Op &op,
   }
   return std::make_unique<Int8Policy>(
       l, op, g, mac,
-      narrowWeights(l, packWeights<int32_t>(g, w)), l.constantI32(offsets));
+      narrowWeights(l, packWeights<int32_t>(g, w, slot)),
+      l.constantI32(offsets));
 }
 
 } // namespace
