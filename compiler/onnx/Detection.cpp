@@ -70,15 +70,14 @@ llvm::Expected<Bound> sharedBound(NodeContext &ctx, size_t rank) {
       return unsupported("inputs have different data-dependent lengths");
     shared = aligned;
   }
+  if (!shared)
+    return unsupported("a run-time length mixed with tensor data");
   return *shared;
 }
 
 /// Ops whose output element i depends on input elements i alone (after
 /// broadcasting): the output keeps the inputs' bound.
 llvm::Error boundedElementwise(NodeContext &ctx, ImportFn plain) {
-  auto b = sharedBound(ctx, 0);
-  if (!b)
-    return b.takeError();
   if (auto err = plain(ctx))
     return err;
   ValueId y = output(ctx, 0);
@@ -515,7 +514,7 @@ llvm::Error boundedConstantOfShape(NodeContext &ctx, ImportFn plain) {
   }
   if (auto err = plain(ctx))
     return err;
-  return bindBound(ctx, 0, *b);
+  return b ? bindBound(ctx, 0, *b) : llvm::Error::success();
 }
 
 bool oneOf(llvm::StringRef s, std::initializer_list<llvm::StringRef> list) {

@@ -79,8 +79,10 @@ public:
   /// The first data-dependent input no rule read, if any.
   std::optional<unsigned> unhandledInput() const;
   void setBound(ValueId v, Bound b) { g.bounds[v] = b; }
+  /// Records the run-time elements of `v` (none if all are constant).
   void setRuntimeInts(ValueId v, RuntimeInts ints) {
-    g.runtimeInts[v] = std::move(ints);
+    if (llvm::any_of(ints, [](const auto &e) { return e.has_value(); }))
+      g.runtimeInts[v] = std::move(ints);
   }
   /// Makes the import rule see `v` as input `i` (e.g. a bounded input with
   /// its invalid entries filled).
