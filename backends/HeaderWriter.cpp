@@ -164,9 +164,19 @@ std::string writeHeader(const Function &f, const MemoryPlan &plan,
   for (size_t i = 0; i < f.args.size(); ++i)
     writeTensor(out, fmt::format("{}_INPUT{}", upper, i), f.type(f.args[i]),
                 f.argNames[i]);
-  for (size_t i = 0; i < f.results.size(); ++i)
-    writeTensor(out, fmt::format("{}_OUTPUT{}", upper, i), f.type(f.results[i]),
-                f.resultNames[i]);
+  std::vector<int> counts = countResults(f);
+  for (size_t i = 0; i < f.results.size(); ++i) {
+    std::string prefix = fmt::format("{}_OUTPUT{}", upper, i);
+    writeTensor(out, prefix, f.type(f.results[i]), f.resultNames[i]);
+    if (counts[i] < 0)
+      continue;
+    out += fmt::format(
+        "/* The length of {0} along dim 0 depends on the data: at most\n"
+        " * {0}_MAX entries; output {1} (int32) holds how many are valid,\n"
+        " * the entries after them are unspecified. */\n"
+        "#define {0}_MAX {2}u\n#define {0}_COUNT_OUTPUT {1}\n",
+        prefix, counts[i], f.type(f.results[i]).shape[0]);
+  }
   out +=
       fmt::format("\n/* What {0}_run returns. {1}_ERR_INDEX: an index input\n"
                   " * holds a value outside [-extent, extent) of the axis it\n"

@@ -46,9 +46,19 @@ bool isF32ConstantMatMul(const Function &f, const Op &op) {
   return isF32(f, op) && isConstant(f, op.operands[1]) && a.rank() >= 2 &&
          b.rank() == 2 && b.numElements() > 0;
 }
+bool anyOperands(const Function &, const Op &) { return true; }
 
 int64_t noWorkspace(const Function &, const Op &, const KernelChoice &) {
   return 0;
+}
+// One i32 index per element of the sorted axis (top_k); per box, an i32
+// index and the four f32 coordinates of the kept boxes, one array per
+// coordinate so that the overlap tests against them vectorize (nms).
+int64_t sortWorkspace(const Function &f, const Op &op, const KernelChoice &) {
+  const TensorType &x = f.type(op.operands[0]);
+  if (op.kind == OpKind::TopK)
+    return 4 * x.shape[op.getInt("axis")];
+  return 5 * 4 * x.shape[1];
 }
 // One group's input planes, zero-bordered, as f32 ...
 int64_t directWorkspace(const Function &f, const Op &op, const KernelChoice &) {

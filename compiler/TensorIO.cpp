@@ -50,6 +50,8 @@ std::optional<ElemKind> npyKind(llvm::StringRef descr) {
       .Cases("'<i4'", "'int32'", ElemKind::I32)
       .Cases("'|i1'", "'<i1'", "'int8'", ElemKind::I8)
       .Cases("'|u1'", "'<u1'", "'uint8'", ElemKind::U8)
+      // numpy bool: bytes 0 and 1, ONNX bool, which is u8 in mnc.
+      .Cases("'|b1'", "'bool'", ElemKind::U8)
       .Default(std::nullopt);
 }
 

@@ -264,4 +264,19 @@ llvm::Expected<ValueId> Builder::create(OpKind kind,
   return results->front();
 }
 
+std::string countResultName(llvm::StringRef name) {
+  return name.str() + ".count";
+}
+
+std::vector<int> countResults(const Function &f) {
+  std::vector<int> counts(f.results.size(), -1);
+  for (size_t i = 0; i < f.results.size(); ++i)
+    for (size_t j = 0; j < f.results.size(); ++j)
+      if (j != i && f.resultNames[j] == countResultName(f.resultNames[i]) &&
+          f.type(f.results[j]) == TensorType(ElemKind::I32, {1}) &&
+          f.type(f.results[i]).rank() > 0)
+        counts[i] = j;
+  return counts;
+}
+
 } // namespace mnc

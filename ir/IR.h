@@ -142,6 +142,13 @@ struct Function {
   void compact();
 };
 
+/// The name of the result holding the valid length along dim 0 of result
+/// `name` when that length depends on the data and the result is held at
+/// its capacity: "NAME.count", an i32[1].
+std::string countResultName(llvm::StringRef name);
+/// Per result of `f`, the index of the result holding its count, or -1.
+std::vector<int> countResults(const Function &f);
+
 struct Module {
   std::vector<Function> functions;
   Function *lookup(llvm::StringRef name);

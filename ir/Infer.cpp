@@ -653,6 +653,150 @@ Result inferRequantize(const Ctx &c) {
   return one(*t);
 }
 
+Result inferCompare(const Ctx &c) {
+  const TensorType &a = c.in(0), &b = c.in(1);
+  if (a.elem != b.elem || a.isQuantized() || b.isQuantized() ||
+      a.elem == ElemKind::I8)
+    return fail(c,
+                "operands must have the same kind (f32, i64, i32 or u8), "
+                "got {} and {}",
+                toString(a), toString(b));
+  auto shape = broadcast(c, a.shape, b.shape);
+  if (!shape)
+    return shape.takeError();
+  return one(TensorType(ElemKind::U8, *shape));
+}
+
+llvm::Error expectIndices(const Ctx &c, unsigned i) {
+  const TensorType &t = c.in(i);
+  if ((t.elem != ElemKind::I32 && t.elem != ElemKind::I64) || t.isQuantized())
+    return fail(c, "operand {} must be i32 or i64 indices, got {}", i,
+                toString(t));
+  return llvm::Error::success();
+}
+
+/// A count operand: i32[].
+llvm::Error expectCount(const Ctx &c, unsigned i) {
+  const TensorType &t = c.in(i);
+  if (t.elem != ElemKind::I32 || t.rank() != 0 || t.isQuantized())
+    return fail(c, "operand {} must be an i32[] count, got {}", i, toString(t));
+  return llvm::Error::success();
+}
+
+const TensorType countType(ElemKind::I32, {});
+
+Result inferGatherND(const Ctx &c) {
+  const TensorType &x = c.in(0), &idx = c.in(1);
+  if (auto err = expectIndices(c, 1))
+    return err;
+  int64_t batch = c.op.getInt("batch_dims");
+  if (idx.rank() < 1 || batch < 0 ||
+      batch >= int64_t(std::min(x.rank(), idx.rank())))
+    return fail(c, "batch_dims {} must be below the ranks of {} and {}", batch,
+                toString(x), toString(idx));
+  int64_t depth = idx.shape.back();
+  if (depth < 1 || batch + depth > int64_t(x.rank()))
+    return fail(c, "indices {} address more dims than {} has past batch_dims",
+                toString(idx), toString(x));
+  for (int64_t d = 0; d < batch; ++d)
+    if (x.shape[d] != idx.shape[d])
+      return fail(c, "batch dims of {} and {} differ", toString(x),
+                  toString(idx));
+  if (x.isQuantized() && !x.quant->isPerTensor())
+    return fail(c, "quantized operand must be quantized per tensor");
+  llvm::SmallVector<int64_t, 4> shape(idx.shape.begin(), idx.shape.end() - 1);
+  shape.append(x.shape.begin() + batch + depth, x.shape.end());
+  return one(x.withShape(shape));
+}
+
+Result inferNonZero(const Ctx &c) {
+  const TensorType &x = c.in(0);
+  if (x.isQuantized())
+    return fail(c, "operand must not be quantized");
+  return Types{TensorType(ElemKind::I64, {int64_t(x.rank()), x.numElements()}),
+               countType};
+}
+
+Result inferTopK(const Ctx &c) {
+  const TensorType &x = c.in(0);
+  int64_t axis = c.op.getInt("axis"), k = c.op.getInt("k");
+  if (auto err = checkAxis(c, axis, x.rank()))
+    return err;
+  if (auto err = expectBool(c, "largest"))
+    return err;
+  if (x.isQuantized() || x.elem == ElemKind::I8 || x.elem == ElemKind::U8)
+    return fail(c, "operand must be f32, i32 or i64, got {}", toString(x));
+  if (k < 0 || k > x.shape[axis])
+    return fail(c, "k {} out of range for axis {} of {}", k, axis, toString(x));
+  if (c.operands.size() == 2) {
+    if (auto err = expectCount(c, 1))
+      return err;
+    if (x.rank() != 1)
+      return fail(c, "a counted operand must have rank 1, got {}", toString(x));
+  }
+  llvm::SmallVector<int64_t, 4> shape(x.shape);
+  shape[axis] = k;
+  return Types{x.withShape(shape), TensorType(ElemKind::I64, shape), countType};
+}
+
+Result inferNonMaxSuppression(const Ctx &c) {
+  const TensorType &boxes = c.in(0), &scores = c.in(1);
+  if (auto err = expectFloat(c, 0))
+    return err;
+  if (auto err = expectFloat(c, 1))
+    return err;
+  if (boxes.rank() != 3 || boxes.shape[2] != 4 || scores.rank() != 3 ||
+      scores.shape[0] != boxes.shape[0] || scores.shape[2] != boxes.shape[1])
+    return fail(c, "boxes {} and scores {} must be [B,N,4] and [B,C,N]",
+                toString(boxes), toString(scores));
+  if (auto err = expectBool(c, "center_point_box"))
+    return err;
+  int64_t max = c.op.getInt("max_output_boxes_per_class");
+  if (max < 0)
+    return fail(c, "max_output_boxes_per_class {} is negative", max);
+  if (c.operands.size() == 3)
+    if (auto err = expectCount(c, 2))
+      return err;
+  int64_t rows =
+      boxes.shape[0] * scores.shape[1] * std::min(max, boxes.shape[1]);
+  return Types{TensorType(ElemKind::I64, {rows, 3}), countType};
+}
+
+Result inferConcatValid(const Ctx &c) {
+  size_t n = c.operands.size() / 2;
+  if (c.operands.size() % 2)
+    return fail(c, "expects n tensors and n counts, got {} operands",
+                c.operands.size());
+  const TensorType &first = c.in(0);
+  if (first.rank() < 1 || first.isQuantized())
+    return fail(c, "operand 0 {} must be a non-quantized tensor of rank >= 1",
+                toString(first));
+  llvm::SmallVector<int64_t, 4> shape(first.shape);
+  shape[0] = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    const TensorType &t = c.in(i);
+    if (t.elem != first.elem || t.isQuantized() ||
+        llvm::ArrayRef(t.shape).drop_front() !=
+            llvm::ArrayRef(first.shape).drop_front())
+      return fail(c, "operand {} {} does not match operand 0 {}", i,
+                  toString(t), toString(first));
+    if (auto err = expectCount(c, n + i))
+      return err;
+    shape[0] += t.shape[0];
+  }
+  return Types{first.withShape(shape), countType};
+}
+
+Result inferFillInvalid(const Ctx &c) {
+  if (auto err = checkAxis(c, c.op.getInt("axis"), c.in(0).rank()))
+    return err;
+  if (auto err = expectCount(c, 1))
+    return err;
+  if (c.in(0).isQuantized())
+    return fail(c, "operand must not be quantized");
+  return one(c.in(0));
+}
+
 Result dispatch(const Ctx &c) {
   using Rule = Result (*)(const Ctx &);
   static constexpr Rule rules[] = {

@@ -90,6 +90,42 @@ template <typename T> T hardSigmoid(T x, T alpha, T beta) {
 template <typename T> T clip(T x, T lo, T hi) { return clamp(x, lo, hi); }
 
 //===----------------------------------------------------------------------===//
+// Detection.
+//===----------------------------------------------------------------------===//
+
+/// The overlap NonMaxSuppression tests against iou_threshold, as ONNX
+/// Runtime computes it: intersection over union of boxes `a` and `b`
+/// (corners [y1,x1,y2,x2] in either order, or [xc,yc,w,h] if
+/// `centerPoint`), NaN (never above a threshold) when they do not
+/// intersect or one of them or the union has no area.
+template <typename T>
+T boxOverlap(const T a[4], const T b[4], bool centerPoint) {
+  T ax0 = a[0], ax1 = a[0], ay0 = a[0], ay1 = a[0];
+  T bx0 = b[0], bx1 = b[0], by0 = b[0], by1 = b[0];
+  if (centerPoint) {
+    T aw = a[2] / T(2), ah = a[3] / T(2), bw = b[2] / T(2), bh = b[3] / T(2);
+    ax0 = a[0] - aw, ax1 = a[0] + aw, ay0 = a[1] - ah, ay1 = a[1] + ah;
+    bx0 = b[0] - bw, bx1 = b[0] + bw, by0 = b[1] - bh, by1 = b[1] + bh;
+  } else {
+    ax0 = minOf(a[1], a[3]), ax1 = maxOf(a[1], a[3]);
+    ay0 = minOf(a[0], a[2]), ay1 = maxOf(a[0], a[2]);
+    bx0 = minOf(b[1], b[3]), bx1 = maxOf(b[1], b[3]);
+    by0 = minOf(b[0], b[2]), by1 = maxOf(b[0], b[2]);
+  }
+  // For finite floats, hi - lo > 0 exactly when hi > lo.
+  T iw = minOf(ax1, bx1) - maxOf(ax0, bx0);
+  T ih = minOf(ay1, by1) - maxOf(ay0, by0);
+  T inter = iw * ih;
+  T areaA = (ax1 - ax0) * (ay1 - ay0), areaB = (bx1 - bx0) * (by1 - by0);
+  T uni = areaA + areaB - inter;
+  T none = T(std::numeric_limits<float>::quiet_NaN());
+  T iou = inter / uni;
+  for (T positive : {iw, ih, inter, areaA, areaB, uni})
+    iou = select(positive > T(0), iou, none);
+  return iou;
+}
+
+//===----------------------------------------------------------------------===//
 // Rounding and saturation of quantized arithmetic, for float and double.
 //===----------------------------------------------------------------------===//
 

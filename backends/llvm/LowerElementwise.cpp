@@ -67,6 +67,29 @@ llvm::Error binary(Lowering &l, const Op &op, FloatFn floatFn, IntFn intFn) {
   return llvm::Error::success();
 }
 
+/// y[i] = pred(a[i'], b[i'']) as u8 0/1 over the broadcast result shape.
+llvm::Error compare(Lowering &l, const Op &op, llvm::CmpInst::Predicate fp,
+                    llvm::CmpInst::Predicate sp, llvm::CmpInst::Predicate up) {
+  ValueId a = op.operands[0], bv = op.operands[1], y = op.results[0];
+  llvm::ArrayRef<int64_t> full = l.f.type(y).shape;
+  BroadcastNest nest =
+      coalesce(full, {broadcastStrides(l.f.type(a).shape, full.size()),
+                      broadcastStrides(l.f.type(bv).shape, full.size()),
+                      stridesOf(full)});
+  ElemKind kind = l.f.type(a).elem;
+  llvm::CmpInst::Predicate pred = kind == ElemKind::F32  ? fp
+                                  : kind == ElemKind::U8 ? up
+                                                         : sp;
+  auto &sa = nest.strides[0], &sb = nest.strides[1], &sy = nest.strides[2];
+  l.loopNest(nest.shape, [&](llvm::ArrayRef<llvm::Value *> ivs) {
+    llvm::Value *x0 = l.load(a, l.linear(ivs, sa));
+    llvm::Value *x1 = l.load(bv, l.linear(ivs, sb));
+    llvm::Value *holds = l.b.CreateCmp(pred, x0, x1);
+    l.store(y, l.linear(ivs, sy), l.b.CreateZExt(holds, l.b.getInt8Ty()));
+  });
+  return llvm::Error::success();
+}
+
 /// y[i] = fn(x[i]) over f32.
 llvm::Error unary(Lowering &l, const Op &op,
                   llvm::function_ref<IRValue(IRValue)> fn) {
@@ -118,6 +141,18 @@ llvm::Error lowerMax(Lowering &l, const Op &op) {
 }
 llvm::Error lowerMin(Lowering &l, const Op &op) {
   return binary(l, op, math::min<IRValue>, intMin);
+}
+llvm::Error lowerGreater(Lowering &l, const Op &op) {
+  return compare(l, op, llvm::CmpInst::FCMP_OGT, llvm::CmpInst::ICMP_SGT,
+                 llvm::CmpInst::ICMP_UGT);
+}
+llvm::Error lowerLess(Lowering &l, const Op &op) {
+  return compare(l, op, llvm::CmpInst::FCMP_OLT, llvm::CmpInst::ICMP_SLT,
+                 llvm::CmpInst::ICMP_ULT);
+}
+llvm::Error lowerEqual(Lowering &l, const Op &op) {
+  return compare(l, op, llvm::CmpInst::FCMP_OEQ, llvm::CmpInst::ICMP_EQ,
+                 llvm::CmpInst::ICMP_EQ);
 }
 llvm::Error lowerPRelu(Lowering &l, const Op &op) {
   return binary(l, op, math::prelu<IRValue>, noInt);

@@ -71,10 +71,13 @@ public:
 
 private:
   void readOpsets();
-  void checkNodes();
+  void checkNodes(const onnx::GraphProto &graph, llvm::StringRef where);
   void addInputs();
-  llvm::Error addInitializers();
-  void importNodes();
+  llvm::Error addInitializers(const onnx::GraphProto &graph);
+  void importNodes(const onnx::GraphProto &graph, llvm::StringRef where);
+  llvm::Error importNode(NodeContext &ctx, const OpImport &row);
+  llvm::Error importIf(NodeContext &ctx, llvm::StringRef where);
+  llvm::Error addResults();
   llvm::Expected<TensorType> inputType(const onnx::ValueInfoProto &input);
   llvm::Error bindInput(const onnx::ValueInfoProto &input, const Tensor &value);
   /// The --input-shape entry for input `name`, or the end of the list.
@@ -114,12 +117,18 @@ int64_t GraphImporter::opsetOf(const onnx::NodeProto &node) const {
   return it == opsets.end() ? 1 : it->second;
 }
 
-void GraphImporter::checkNodes() {
+void GraphImporter::checkNodes(const onnx::GraphProto &graph,
+                               llvm::StringRef where) {
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto &node = graph.node(i);
     int64_t opset = opsetOf(node);
-    if (findOpImport(node.domain(), node.op_type(), opset))
+    if (findOpImport(node.domain(), node.op_type(), opset)) {
+      for (const auto &a : node.attribute())
+        if (a.type() == onnx::AttributeProto::GRAPH)
+          checkNodes(a.g(), fmt::format("{}in {} of {}: ", where.str(),
+                                        a.name(), describeNode(node, i)));
       continue;
+    }
     std::string name =
         !node.name().empty() ? fmt::format("'{}'", shortName(node.name()))
         : node.output_size()
@@ -128,7 +137,7 @@ void GraphImporter::checkNodes() {
     diags.add(
         unsupported("{}", unsupportedOpMessage(node.domain(), node.op_type(),
                                                opset, name)),
-        describeNode(node, i));
+        where.str() + describeNode(node, i));
   }
 }
 
@@ -291,7 +300,7 @@ void GraphImporter::addInputs() {
   checkBindings(inputNames);
 }
 
-llvm::Error GraphImporter::addInitializers() {
+llvm::Error GraphImporter::addInitializers(const onnx::GraphProto &graph) {
   for (const auto &init : graph.initializer()) {
     std::string what = fmt::format("initializer '{}'", init.name());
     if (g.values.count(init.name()))
@@ -308,10 +317,11 @@ llvm::Error GraphImporter::addInitializers() {
   return llvm::Error::success();
 }
 
-void GraphImporter::importNodes() {
+void GraphImporter::importNodes(const onnx::GraphProto &graph,
+                                llvm::StringRef prefix) {
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto &node = graph.node(i);
-    std::string where = describeNode(node, i);
+    std::string where = prefix.str() + describeNode(node, i);
     auto poisonOutputs = [&] {
       for (const std::string &out : node.output())
         poisoned.insert(out);
@@ -341,7 +351,8 @@ void GraphImporter::importNodes() {
         findOpImport(node.domain(), node.op_type(), ctx.opset());
     // An attribute of the wrong type is the cause of whatever the import
     // then made of its default value, so it is the error reported.
-    llvm::Error err = row->import(ctx);
+    llvm::Error err =
+        row->import ? importNode(ctx, *row) : importIf(ctx, where);
     if (llvm::Error attrErr = ctx.takeAttrError()) {
       llvm::consumeError(std::move(err));
       err = std::move(attrErr);
@@ -362,27 +373,153 @@ void GraphImporter::importNodes() {
   }
 }
 
+llvm::Error GraphImporter::importNode(NodeContext &ctx, const OpImport &row) {
+  bool dataDependent = false;
+  for (unsigned i = 0; i < ctx.numInputs(); ++i)
+    dataDependent |= ctx.isDataDependent(i);
+  llvm::Error err =
+      dataDependent ? importBounded(ctx, row.import) : row.import(ctx);
+  if (err)
+    return err;
+  if (std::optional<unsigned> i = ctx.unhandledInput())
+    return unsupported("input {} ('{}') has a data-dependent length, which "
+                       "{} does not support",
+                       *i, ctx.node.input(*i), ctx.node.op_type());
+  return llvm::Error::success();
+}
+
+// If with a constant condition is its taken branch. With a condition
+// computed from data-dependent lengths (as "is this bounded tensor
+// empty?"), one branch must yield empty tensors: the result is the other
+// branch's, with a count of 0 where the empty branch is taken.
+llvm::Error GraphImporter::importIf(NodeContext &ctx, llvm::StringRef where) {
+  const onnx::AttributeProto *branches[2] = {ctx.attr("then_branch"),
+                                             ctx.attr("else_branch")};
+  for (const onnx::AttributeProto *a : branches)
+    if (!a || a->type() != onnx::AttributeProto::GRAPH)
+      return invalid("If needs graph attributes then_branch and else_branch");
+  auto cond = ctx.input(0);
+  if (!cond)
+    return cond.takeError();
+  const RuntimeInts *runtime = ctx.runtimeIntsOf(0);
+  const Tensor *known = ctx.constant(*cond);
+  if (!known || known->numElements() != 1)
+    return unsupported("If with a condition computed at run time");
+  size_t before = diags.lines.size();
+  std::vector<std::vector<ValueId>> outs;
+  for (int taken = 0; taken < 2; ++taken) {
+    bool thenBranch = taken == 0;
+    if (!runtime && bool(known->getAsInt(0)) != thenBranch) {
+      outs.emplace_back();
+      continue;
+    }
+    const onnx::GraphProto &branch = branches[taken]->g();
+    if (auto err = addInitializers(branch))
+      return err;
+    importNodes(branch, fmt::format("{}: in {}: ", where.str(),
+                                    branches[taken]->name()));
+    if (diags.lines.size() != before)
+      return llvm::Error::success(); // Reported; the outputs stay unbound.
+    if (branch.output_size() != ctx.node.output_size())
+      return invalid("{} has {} outputs, the If node {}",
+                     branches[taken]->name(), branch.output_size(),
+                     ctx.node.output_size());
+    outs.emplace_back();
+    for (const auto &o : branch.output()) {
+      auto it = g.values.find(o.name());
+      if (it == g.values.end())
+        return invalid("{} output '{}' is not produced by any node",
+                       branches[taken]->name(), o.name());
+      outs.back().push_back(it->second);
+    }
+  }
+  for (int k = 0; k < ctx.node.output_size(); ++k) {
+    if (!runtime) {
+      ctx.setOutput(k, outs[known->getAsInt(0) ? 0 : 1][k]);
+      continue;
+    }
+    bool thenEmpty = ctx.typeOf(outs[0][k]).numElements() == 0;
+    ValueId full = outs[thenEmpty ? 1 : 0][k];
+    if (ctx.typeOf(outs[thenEmpty ? 0 : 1][k]).numElements() != 0 ||
+        ctx.typeOf(full).rank() == 0)
+      return unsupported("If on a run-time condition whose branches both "
+                         "produce data");
+    auto bound = g.bounds.find(full);
+    Bound b = bound != g.bounds.end()
+                  ? bound->second
+                  : Bound{0, ctx.constant(makeTensor(
+                                 ElemKind::I32, {},
+                                 {double(ctx.typeOf(full).shape[0])}))};
+    // count = cond ? 0 : n (then empty), or cond ? n : 0.
+    ValueId c = *(*runtime)[0];
+    if (thenEmpty) {
+      auto notCond = ctx.create(
+          OpKind::Sub, {ctx.constant(makeTensor(ElemKind::I32, {}, {1.0})), c});
+      if (!notCond)
+        return notCond.takeError();
+      c = *notCond;
+    }
+    auto count = ctx.create(OpKind::Mul, {b.count, c});
+    if (!count)
+      return count.takeError();
+    ctx.setOutput(k, full);
+    g.bounds[full] = Bound{b.axis, *count};
+  }
+  return llvm::Error::success();
+}
+
+// Graph outputs with a data-dependent length (along dim 0) are held at
+// their capacity, each followed in the results by its count.
+llvm::Error GraphImporter::addResults() {
+  Builder b(g.f);
+  std::vector<std::pair<ValueId, std::string>> counts;
+  for (const auto &output : graph.output()) {
+    auto it = g.values.find(output.name());
+    if (it == g.values.end()) {
+      if (!poisoned.count(output.name()))
+        diags.add(invalid("graph output '{}' is not produced by any node",
+                          output.name()),
+                  "");
+      continue;
+    }
+    b.addResult(it->second, output.name());
+    auto bound = g.bounds.find(it->second);
+    if (bound == g.bounds.end())
+      continue;
+    if (bound->second.axis != 0)
+      return unsupported("graph output '{}' has a data-dependent length "
+                         "along dim {}; only dim 0 is supported",
+                         output.name(), bound->second.axis);
+    auto count = b.create(OpKind::Reshape, {bound->second.count},
+                          {{"shape", std::vector<int64_t>{1}}});
+    if (!count)
+      return count.takeError();
+    counts.emplace_back(*count, countResultName(output.name()));
+  }
+  for (auto &[v, name] : counts) {
+    if (llvm::is_contained(g.f.resultNames, name))
+      return invalid("graph output '{}' clashes with the count of a "
+                     "data-dependent output",
+                     name);
+    b.addResult(v, name);
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<Module> GraphImporter::run() {
   readOpsets();
-  checkNodes();
+  checkNodes(graph, "");
   addInputs();
   // Unsupported ops and unresolved inputs are reported before anything is
   // read or computed.
   if (auto err = diags.take())
     return err;
-  if (auto err = addInitializers())
+  if (auto err = addInitializers(graph))
     return err;
-  importNodes();
-  Builder b(g.f);
-  for (const auto &output : graph.output()) {
-    auto it = g.values.find(output.name());
-    if (it != g.values.end())
-      b.addResult(it->second, output.name());
-    else if (!poisoned.count(output.name()))
-      diags.add(invalid("graph output '{}' is not produced by any node",
-                        output.name()),
-                "");
-  }
+  importNodes(graph, "");
+  if (diags.lines.empty())
+    if (auto err = addResults())
+      return err;
   if (auto err = diags.take())
     return err;
   if (g.f.results.empty())

@@ -101,6 +101,8 @@ llvm::Expected<ElemKind> elemKindFromOnnx(int32_t dataType,
   case onnx::TensorProto::INT8:
     return ElemKind::I8;
   case onnx::TensorProto::UINT8:
+  // ONNX bool is u8 0/1 in the IR (the comparisons' results).
+  case onnx::TensorProto::BOOL:
     return ElemKind::U8;
   default:
     return llvm::make_error<UnsupportedError>(

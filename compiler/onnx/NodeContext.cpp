@@ -14,8 +14,46 @@ llvm::Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
 llvm::Expected<ValueId> NodeContext::input(unsigned i) const {
   if (!hasInput(i))
     return invalid("input {} is required", i);
+  if (auto it = replaced.find(i); it != replaced.end())
+    return it->second;
   // The importer binds every input name before calling the op importer.
   return g.values.lookup(node.input(i));
+}
+
+const Bound *NodeContext::boundOf(unsigned i) const {
+  if (!hasInput(i))
+    return nullptr;
+  auto it = g.bounds.find(g.values.lookup(node.input(i)));
+  if (it == g.bounds.end())
+    return nullptr;
+  consulted.resize(std::max<size_t>(consulted.size(), i + 1));
+  consulted[i] = true;
+  return &it->second;
+}
+
+const RuntimeInts *NodeContext::runtimeIntsOf(unsigned i) const {
+  if (!hasInput(i))
+    return nullptr;
+  auto it = g.runtimeInts.find(g.values.lookup(node.input(i)));
+  if (it == g.runtimeInts.end())
+    return nullptr;
+  consulted.resize(std::max<size_t>(consulted.size(), i + 1));
+  consulted[i] = true;
+  return &it->second;
+}
+
+bool NodeContext::isDataDependent(unsigned i) const {
+  if (!hasInput(i))
+    return false;
+  ValueId v = g.values.lookup(node.input(i));
+  return g.bounds.count(v) || g.runtimeInts.count(v);
+}
+
+std::optional<unsigned> NodeContext::unhandledInput() const {
+  for (unsigned i = 0; i < numInputs(); ++i)
+    if (isDataDependent(i) && (i >= consulted.size() || !consulted[i]))
+      return i;
+  return std::nullopt;
 }
 
 const Tensor *NodeContext::constant(ValueId v) const {

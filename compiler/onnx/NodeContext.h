@@ -13,10 +13,24 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 
 namespace mnc::onnximport {
+
+/// A value whose length depends on the data: held at its static capacity,
+/// of which the first `count` (an i32[] value) entries along `axis` are
+/// valid (see the static-bound ops in ir/Ops.def).
+struct Bound {
+  int64_t axis;
+  ValueId count;
+};
+
+/// An integer tensor (a shape value) with elements known only at run time:
+/// per element the i32[] value computing it, or none where it is constant.
+/// The tensor's own (constant) value holds each element's upper bound.
+using RuntimeInts = llvm::SmallVector<std::optional<ValueId>, 4>;
 
 /// The state of one graph being imported.
 struct GraphState {
@@ -28,6 +42,12 @@ struct GraphState {
   TensorReader *reader = nullptr;
   /// What folding constants may still spend (see NodeContext::createMulti).
   FoldBudget foldBudget;
+  llvm::DenseMap<ValueId, Bound> bounds;
+  llvm::DenseMap<ValueId, RuntimeInts> runtimeInts;
+  /// The count of the first concat_valid of each list of operand counts:
+  /// later ones of the same list share it, so that their results are seen
+  /// to have the same length.
+  std::map<std::vector<ValueId>, ValueId> concatCounts;
 };
 
 class NodeContext {
@@ -46,6 +66,28 @@ public:
   /// The IR value of input `i`; an error if the input is absent.
   llvm::Expected<ValueId> input(unsigned i) const;
   const TensorType &typeOf(ValueId v) const { return g.f.type(v); }
+
+  // Data-dependent lengths. An import rule that reads these for an input
+  // handles that input's data-dependent length; the importer reports a node
+  // whose rule did not read them for every such input.
+  /// The bound of input `i`, or null if its length is static.
+  const Bound *boundOf(unsigned i) const;
+  /// The run-time elements of integer input `i`, or null if it has none.
+  const RuntimeInts *runtimeIntsOf(unsigned i) const;
+  /// Whether input `i` has a data-dependent length or run-time elements.
+  bool isDataDependent(unsigned i) const;
+  /// The first data-dependent input no rule read, if any.
+  std::optional<unsigned> unhandledInput() const;
+  void setBound(ValueId v, Bound b) { g.bounds[v] = b; }
+  /// Records the run-time elements of `v` (none if all are constant).
+  void setRuntimeInts(ValueId v, RuntimeInts ints) {
+    if (llvm::any_of(ints, [](const auto &e) { return e.has_value(); }))
+      g.runtimeInts[v] = std::move(ints);
+  }
+  /// Makes the import rule see `v` as input `i` (e.g. a bounded input with
+  /// its invalid entries filled).
+  void replaceInput(unsigned i, ValueId v) { replaced[i] = v; }
+  GraphState &state() { return g; }
   /// The constant value of `v`, or null if it is computed at run time.
   const Tensor *constant(ValueId v) const;
   /// The value of input `i`, which must be constant (else unsupported).
@@ -101,6 +143,8 @@ private:
   GraphState &g;
   int64_t opsetVersion;
   mutable std::string attrProblem;
+  mutable llvm::SmallVector<bool, 4> consulted;
+  llvm::DenseMap<unsigned, ValueId> replaced;
 };
 
 /// An UnsupportedError with a formatted message.

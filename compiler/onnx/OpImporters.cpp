@@ -65,6 +65,21 @@ static const OpImport table[] = {
     {"", "Upsample", 7, 9, importResize},
     {"", "Gather", 1, kLast, importGather},
     {"", "Tile", 6, kLast, importTile},
+    {"", "Expand", 8, kLast, importExpand},
+    {"", "Range", 11, kLast, importRange},
+    {"", "Ceil", 6, kLast, importCeil},
+    {"", "ReduceMin", 1, kLast, importReduceFold},
+    {"", "ReduceProd", 1, kLast, importReduceFold},
+    // Detection post-processing, with data-dependent lengths held at a
+    // static capacity plus a count; If is imported by the graph walk.
+    {"", "Equal", 7, kLast, importCompare},
+    {"", "Greater", 7, kLast, importCompare},
+    {"", "Less", 7, kLast, importCompare},
+    {"", "NonZero", 9, kLast, importNonZero},
+    {"", "TopK", 1, kLast, importTopK},
+    {"", "NonMaxSuppression", 10, kLast, importNonMaxSuppression},
+    {"", "GatherND", 11, kLast, importGatherND},
+    {"", "If", 1, kLast, nullptr},
     // Quantization.
     {"", "QuantizeLinear", 10, kLast, importQuantizeLinear},
     {"", "DequantizeLinear", 10, kLast, importDequantizeLinear},
@@ -94,14 +109,12 @@ const OpImport *findOpImport(llvm::StringRef domain, llvm::StringRef opType,
 
 std::string unsupportedOpMessage(llvm::StringRef domain, llvm::StringRef opType,
                                  int64_t opset, llvm::StringRef nodeName) {
-  // Detection post-processing has data-dependent output shapes; it belongs
-  // after the compiled network, in the application.
-  static constexpr llvm::StringRef postProcessing[] = {
-      "TopK", "NonMaxSuppression", "NonZero", "Unique"};
-  if (llvm::is_contained(postProcessing, opType))
-    return fmt::format("{} is not supported (data-dependent output shape); "
-                       "cut the graph before node {} and run it in the "
-                       "application",
+  // Ops whose output shape depends on the data and has no static bound.
+  static constexpr llvm::StringRef unbounded[] = {"Unique"};
+  if (llvm::is_contained(unbounded, opType))
+    return fmt::format("{} is not supported (data-dependent output shape "
+                       "without a static bound); cut the graph before node "
+                       "{} and run it in the application",
                        opType.str(), nodeName.str());
   for (const OpImport &row : table)
     if (row.domain == domain && row.opType == opType)

@@ -98,6 +98,22 @@ MNC_IMPORT(importQLinearBinary)
 MNC_IMPORT(importQLinearUnary)
 MNC_IMPORT(importQLinearPool)
 MNC_IMPORT(importQLinearConcat)
+// Detection.cpp
+MNC_IMPORT(importCompare)
+MNC_IMPORT(importNonZero)
+MNC_IMPORT(importTopK)
+MNC_IMPORT(importNonMaxSuppression)
+MNC_IMPORT(importGatherND)
+MNC_IMPORT(importRange)
+MNC_IMPORT(importCeil)
+MNC_IMPORT(importReduceFold)
+MNC_IMPORT(importExpand)
 #undef MNC_IMPORT
+
+/// Imports a node some of whose inputs have data-dependent lengths or
+/// run-time elements (NodeContext::boundOf): `plain`, the node's import
+/// function, computes the capacity form, and the rule of the node's op
+/// carries the counts to its outputs.
+llvm::Error importBounded(NodeContext &ctx, ImportFn plain);
 
 } // namespace mnc::onnximport

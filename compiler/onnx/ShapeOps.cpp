@@ -158,6 +158,18 @@ llvm::Error importCast(NodeContext &ctx) {
     return to.takeError();
   if (ctx.typeOf(*x).isQuantized())
     return unsupported("casting a quantized tensor is not supported");
+  // To bool: x != 0, as (x == 0) == 0.
+  if (ctx.getInt("to", 0) == onnx::TensorProto::BOOL &&
+      ctx.typeOf(*x).elem != ElemKind::U8) {
+    ElemKind kind = ctx.typeOf(*x).elem;
+    auto isZero = ctx.create(OpKind::Equal,
+                             {*x, ctx.constant(makeTensor(kind, {}, {0.0}))});
+    if (!isZero)
+      return isZero.takeError();
+    return bind(ctx, ctx.create(OpKind::Equal,
+                                {*isZero, ctx.constant(makeTensor(
+                                              ElemKind::U8, {}, {0.0}))}));
+  }
   return bind(ctx,
               ctx.create(OpKind::Cast, {*x}, {{"to", elemName(*to).str()}}));
 }

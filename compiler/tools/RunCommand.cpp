@@ -153,6 +153,19 @@ int run() {
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     return reportError(fail(fmt::format("cannot create '{}': {}",
                                         outputDir.getValue(), ec.message())));
+  // An output with a data-dependent length is written as its valid part.
+  std::vector<int> counts = countResults(*f);
+  for (size_t i = 0; i < outputs->size(); ++i)
+    if (counts[i] >= 0) {
+      Tensor &t = (*outputs)[i];
+      int64_t rows = (*outputs)[counts[i]].data<int32_t>()[0];
+      if (rows < 0 || rows > t.type.shape[0])
+        return reportError(fail(
+            fmt::format("output '{}' has count {}, outside its capacity {}",
+                        f->resultNames[i], rows, t.type.shape[0])));
+      t.type.shape[0] = rows;
+      t.bytes.resize(t.type.byteSize());
+    }
   for (size_t i = 0; i < outputs->size(); ++i) {
     llvm::SmallString<256> path(outputDir);
     llvm::sys::path::append(path, fileNameOf(f->resultNames[i]) + ".npy");

@@ -66,6 +66,24 @@ template <typename Fn> Results unary(const EvalCtx &c, Fn fn) {
   return one(std::move(out));
 }
 
+/// A comparison of two operands of any one kind, 1 (u8) where it holds.
+template <typename Fn> Results compare(const EvalCtx &c, Fn fn) {
+  Tensor out = c.newResult();
+  llvm::ArrayRef<int64_t> shape = out.type.shape;
+  std::array<llvm::SmallVector<int64_t, 4>, 3> strides = {
+      broadcastStrides(c.in(0).type.shape, shape),
+      broadcastStrides(c.in(1).type.shape, shape), stridesOf(shape)};
+  uint8_t *y = out.data<uint8_t>();
+  visitElem(c.in(0).type.elem, [&](auto t) {
+    using T = decltype(t);
+    const T *a = c.in(0).data<T>(), *b = c.in(1).data<T>();
+    forEachIndex(shape, strides, [&](const std::array<int64_t, 3> &o) {
+      y[o[2]] = fn(a[o[0]], b[o[1]]);
+    });
+  });
+  return one(std::move(out));
+}
+
 } // namespace
 
 Results evalAdd(const EvalCtx &c) {
@@ -92,6 +110,15 @@ Results evalMax(const EvalCtx &c) {
 }
 Results evalMin(const EvalCtx &c) {
   return binary(c, [](auto a, auto b) { return math::min(a, b); });
+}
+Results evalGreater(const EvalCtx &c) {
+  return compare(c, [](auto a, auto b) { return a > b; });
+}
+Results evalLess(const EvalCtx &c) {
+  return compare(c, [](auto a, auto b) { return a < b; });
+}
+Results evalEqual(const EvalCtx &c) {
+  return compare(c, [](auto a, auto b) { return a == b; });
 }
 Results evalPRelu(const EvalCtx &c) {
   return binary(c, [](auto x, auto slope) { return math::prelu(x, slope); });

@@ -142,10 +142,10 @@ MODELS = {
         lambda: SegmentationOut(segmentation.deeplabv3_mobilenet_v3_large(
             weights=None, weights_backbone=None, aux_loss=False)),
         224, ["output"], "segmentation, 21 classes, the 'out' tensor"),
-    # The whole torchvision detector exports, but not as a static graph: its
-    # postprocessing has data-dependent shapes (NonZero, TopK, If). Backbone
-    # + head is the part a compiler for static graphs takes; the full graph
-    # is kept as a real model mnc must reject with a clear report.
+    # The detector as backbone + head only (raw regressions and logits), and
+    # whole: its postprocessing has data-dependent lengths (NonZero, TopK,
+    # NonMaxSuppression inside an If), which mnc holds at a static capacity
+    # plus a count.
     "ssdlite320_mobilenet_v3_large": (
         lambda: SSDHead(detection.ssdlite320_mobilenet_v3_large(
             weights=None, weights_backbone=None)),

@@ -29,14 +29,14 @@ def main():
             sys.exit(f"{e.name}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}")
         diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
         if np.issubdtype(b.dtype, np.floating):
-            scale = max(float(np.abs(b).max()), 1.0)
+            scale = max(float(np.abs(b).max(initial=0)), 1.0)
             limit = args.rtol * np.abs(b) + args.atol * scale
         else:
             limit = np.full(b.shape, args.int_tol)
         if (diff > limit).any():
             i = np.unravel_index(np.argmax(diff - limit), b.shape)
             sys.exit(f"{e.name}: element {i} is {a[i]}, expected {b[i]}")
-        print(f"{e.name}: {b.dtype}{list(b.shape)} matches, max diff {diff.max():.3g}")
+        print(f"{e.name}: {b.dtype}{list(b.shape)} matches, max diff {diff.max(initial=0):.3g}")
 
 
 if __name__ == "__main__":
