@@ -333,7 +333,11 @@ llvm::Expected<Function> integerProbe(const Function &q,
                                       llvm::ArrayRef<ValueId> extra) {
   Module m;
   m.functions.push_back(probe(q, extra));
-  for (auto pass : {quantize, foldQdq, deadCodeElimination})
+  PassOptions quantizing;
+  quantizing.quantizeWeights = true;
+  if (auto err = quantize(m, quantizing))
+    return err;
+  for (auto pass : {foldQdq, deadCodeElimination})
     if (auto err = pass(m))
       return err;
   return std::move(m.functions[0]);

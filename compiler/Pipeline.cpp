@@ -54,7 +54,7 @@ llvm::Error runPipeline(Module &m, const PipelineOptions &opts) {
   if (auto err = checkPassNames(opts))
     return err;
   for (const PassInfo *pass : pipelinePasses()) {
-    if (auto err = pass->run(m, PassOptions{opts.target}))
+    if (auto err = pass->run(m, PassOptions{opts.target, opts.quantizeWeights}))
       return err;
     if (auto err = verifyModule(m))
       return llvm::make_error<InternalError>(

@@ -17,6 +17,8 @@ namespace mnc {
 struct PipelineOptions {
   /// The target select-kernels chooses kernels for (default: portable).
   KernelTarget target;
+  /// Whether the quantize pass quantizes weights (--quantize).
+  bool quantizeWeights = false;
   /// Print the module after every pass, or after the passes named here.
   bool printAfterAll = false;
   std::vector<std::string> printAfter;

@@ -11,10 +11,14 @@
 
 namespace mnc {
 
-/// What passes may know of the target the module is compiled for. Passes
-/// that do not depend on it take the module alone.
+/// What passes may know of the compilation: the target the module is
+/// compiled for, and whether the user asked for post-training quantization
+/// (which the quantize pass does only then: a model's own QDQ pairs around
+/// f32 weights mean f32 weights). Passes that need neither take the module
+/// alone.
 struct PassOptions {
   KernelTarget target;
+  bool quantizeWeights = false;
 };
 
 /// Drops ops that no function result depends on and renumbers values.
@@ -30,8 +34,9 @@ llvm::Error foldConstants(Module &m);
 /// (through an optional relu or clip) only feeds a quantize, by dequantized
 /// per-output-channel symmetric int8 weights and an i32 bias at s_x * s_w,
 /// so that fold-qdq makes them integer ops. Calibration writes the QDQ
-/// pairs of the activations; patterns that do not match stay f32.
-llvm::Error quantize(Module &m);
+/// pairs of the activations; patterns that do not match stay f32. Nothing
+/// unless `opts.quantizeWeights`.
+llvm::Error quantize(Module &m, const PassOptions &opts);
 
 /// Rewrites quantize(conv2d(dequantize(x), dequantize(w), dequantize(b)))
 /// (with an optional relu or clip the output saturation absorbs) into a

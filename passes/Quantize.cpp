@@ -194,7 +194,9 @@ void quantizeFunction(Function &f) {
 
 } // namespace
 
-llvm::Error quantize(Module &m) {
+llvm::Error quantize(Module &m, const PassOptions &opts) {
+  if (!opts.quantizeWeights)
+    return llvm::Error::success();
   for (Function &f : m.functions)
     quantizeFunction(f);
   return llvm::Error::success();

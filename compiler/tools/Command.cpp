@@ -342,7 +342,9 @@ llvm::Expected<Module> loadPipelined(llvm::StringRef path,
   auto m = loadModel(path);
   if (!m)
     return m.takeError();
-  if (auto err = runPipeline(*m, opts))
+  PipelineOptions pipeline = opts;
+  pipeline.quantizeWeights = !quantizeTo.empty();
+  if (auto err = runPipeline(*m, pipeline))
     return err;
   return m;
 }

@@ -143,7 +143,9 @@ int main(int argc, char **argv) {
     llvm::WithColor::error() << outputFile << ": " << ec.message() << '\n';
     return 1;
   }
+  // A pass named on the command line does its work: --quantize quantizes.
   PassOptions passOpts;
+  passOpts.quantizeWeights = true;
   if (!triple.empty()) {
     auto target = kernelTarget({triple, cpu, features});
     if (!target) {
