@@ -336,6 +336,9 @@ void PointwiseEmitter::tile(llvm::Value *image, llvm::Value *m0, int64_t rows,
   }
   llvm::Value *xImage = b.CreateMul(image, l.idx(g.c * g.hw));
   llvm::Value *wBlock = b.CreateMul(m0, l.idx(g.steps));
+  // Unrolled by two, never fully: a fully unrolled reduction makes the
+  // packed inputs invariant in the channel-block loop, and hoisted there
+  // they spill.
   l.loop(0, g.steps, [&](llvm::Value *s) {
     std::vector<llvm::Value *> xv;
     for (int64_t v = 0; v < vectors; ++v)
@@ -352,7 +355,7 @@ void PointwiseEmitter::tile(llvm::Value *image, llvm::Value *m0, int64_t rows,
                       slot);
       }
     }
-  });
+  }, policy.packsInputs() ? 2 : 0);
   for (int64_t r = 0; r < rows; ++r) {
     llvm::Value *m = b.CreateAdd(m0, l.idx(r));
     llvm::Value *yRow = b.CreateAdd(

@@ -319,7 +319,8 @@ llvm::Value *Lowering::constantI32(llvm::ArrayRef<int32_t> values) {
 }
 
 void Lowering::loop(int64_t lo, int64_t hi,
-                    llvm::function_ref<void(llvm::Value *)> body) {
+                    llvm::function_ref<void(llvm::Value *)> body,
+                    unsigned unroll) {
   if (lo >= hi)
     return;
   if (hi - lo == 1)
@@ -337,7 +338,17 @@ void Lowering::loop(int64_t lo, int64_t hi,
   llvm::Value *next = b.CreateAdd(iv, idx(1), "", /*HasNUW=*/true,
                                   /*HasNSW=*/true);
   iv->addIncoming(next, b.GetInsertBlock());
-  b.CreateCondBr(b.CreateICmpSLT(next, idx(hi)), header, exit);
+  llvm::BranchInst *latch =
+      b.CreateCondBr(b.CreateICmpSLT(next, idx(hi)), header, exit);
+  if (unroll) {
+    llvm::Metadata *count[] = {
+        llvm::MDString::get(ctx, "llvm.loop.unroll.count"),
+        llvm::ConstantAsMetadata::get(b.getInt32(unroll))};
+    llvm::MDNode *id = llvm::MDNode::getDistinct(
+        ctx, {nullptr, llvm::MDNode::get(ctx, count)});
+    id->replaceOperandWith(0, id);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, id);
+  }
   b.SetInsertPoint(exit);
 }
 

@@ -121,9 +121,10 @@ public:
   llvm::Value *constantI32(llvm::ArrayRef<int32_t> values);
 
   /// Emits `for (i = lo; i < hi; ++i) body(i)` with constant bounds; an
-  /// empty range emits nothing.
+  /// empty range emits nothing. A nonzero `unroll` asks LLVM to unroll the
+  /// loop by exactly that factor (never fully).
   void loop(int64_t lo, int64_t hi,
-            llvm::function_ref<void(llvm::Value *)> body);
+            llvm::function_ref<void(llvm::Value *)> body, unsigned unroll = 0);
   /// A loop nest over every index of `shape` (row-major, last dim inner).
   void loopNest(llvm::ArrayRef<int64_t> shape,
                 llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)> body);
