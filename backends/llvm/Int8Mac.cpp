@@ -43,6 +43,21 @@ int64_t channelSlot(const MacPolicy &p, int64_t j) {
   return p.kind == MacPolicy::Smlad ? (j % 2) * 2 + j / 2 : j;
 }
 
+std::vector<int32_t>
+zeroPointOffsets(const MacPolicy &p, const TensorType &x, int64_t rows,
+                 int64_t depth,
+                 llvm::function_ref<int32_t(int64_t, int64_t)> w) {
+  int32_t zx = x.quant->zeroPoint(0) + inputBias(p, x.elem);
+  std::vector<int32_t> offsets(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    int32_t sum = 0;
+    for (int64_t k = 0; k < depth; ++k)
+      sum += w(r, k);
+    offsets[r] = -zx * sum;
+  }
+  return offsets;
+}
+
 llvm::Value *interleaveBytes(llvm::IRBuilder<> &b,
                              llvm::ArrayRef<llvm::Value *> rows,
                              unsigned lanes) {

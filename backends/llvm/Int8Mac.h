@@ -38,6 +38,13 @@ int32_t inputBias(const MacPolicy &p, ElemKind x);
 /// from a word and from the word rotated by 8.
 int64_t channelSlot(const MacPolicy &p, int64_t j);
 
+/// The offsets that fold the input zero point zx of `x` into the
+/// accumulators of an int8 GEMM: -(zx + inputBias) * sum_k w(r, k) for each
+/// of `rows` rows of zero-point-shifted weights w over a depth of `depth`.
+std::vector<int32_t>
+zeroPointOffsets(const MacPolicy &p, const TensorType &x, int64_t rows,
+                 int64_t depth, llvm::function_ref<int32_t(int64_t, int64_t)> w);
+
 /// Rows of `lanes` bytes (1, 2 or 4 of them) interleaved: byte
 /// rows.size() * i + j of the result is byte i of row j.
 llvm::Value *interleaveBytes(llvm::IRBuilder<> &b,

@@ -435,14 +435,7 @@ std::unique_ptr<PointwisePolicy> int8Policy(Lowering &l, const Op &op,
   // wider ones go to their channel's slot, as the inputs do.
   bool bytes = hasInt8Weights(l.f, op);
   auto slot = [&](int64_t j) { return bytes ? j : channelSlot(mac, j); };
-  int32_t zx = xt.quant->zeroPoint(0) + inputBias(mac, xt.elem);
-  std::vector<int32_t> offsets(g.m);
-  for (int64_t m = 0; m < g.m; ++m) {
-    int32_t sum = 0;
-    for (int64_t c = 0; c < g.c; ++c)
-      sum += w(m, c);
-    offsets[m] = -zx * sum;
-  }
+  std::vector<int32_t> offsets = zeroPointOffsets(mac, xt, g.m, g.c, w);
   return std::make_unique<Int8Policy>(
       l, op, g, mac,
       narrowWeights(l, packWeights<int32_t>(g, w, slot)),

@@ -323,14 +323,8 @@ void emitInt8PanelGemm(Lowering &l, const Op &op, const PanelGemmShape &s,
   auto bAt = [&](int64_t k, int64_t j) {
     return int32_t(w.getAsInt(j * s.k + k)) - wt.quant->zeroPoint(j);
   };
-  int32_t zx = xt.quant->zeroPoint(0) + inputBias(mac, xt.elem);
-  std::vector<int32_t> offsets(s.n);
-  for (int64_t j = 0; j < s.n; ++j) {
-    int32_t sum = 0;
-    for (int64_t k = 0; k < s.k; ++k)
-      sum += bAt(k, j);
-    offsets[j] = -zx * sum;
-  }
+  std::vector<int32_t> offsets = zeroPointOffsets(
+      mac, xt, s.n, s.k, [&](int64_t j, int64_t k) { return bAt(k, j); });
   auto slot = [&](int64_t j) { return channelSlot(mac, j); };
   NarrowWeights packed = narrowWeights(
       l, packPanels<int32_t>(s, tile.cols, l.lanes, mac.group, slot, bAt));

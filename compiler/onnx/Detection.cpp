@@ -377,30 +377,10 @@ llvm::Error boundedSlice(NodeContext &ctx, ImportFn plain) {
 
 /// The axes a reduction node reduces, normalized and sorted.
 llvm::Expected<Ints> reduceAxes(NodeContext &ctx, int64_t rank) {
-  llvm::StringRef type = ctx.node.op_type();
-  int64_t inputSince = type == "ReduceSum" ? 13 : 18;
-  Ints axes;
-  if (ctx.opset() < inputSince) {
-    axes = ctx.getInts("axes");
-  } else if (ctx.hasInput(1)) {
-    auto v = ctx.constInts(1);
-    if (!v)
-      return v.takeError();
-    axes = *v;
-  }
-  if (axes.empty()) {
-    axes.resize(rank);
-    std::iota(axes.begin(), axes.end(), 0);
-  }
-  for (int64_t &a : axes) {
-    auto n = normalizeAxis(a, rank);
-    if (!n)
-      return n.takeError();
-    a = *n;
-  }
-  llvm::sort(axes);
-  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-  return axes;
+  auto named = namedReduceAxes(ctx);
+  if (!named)
+    return named.takeError();
+  return reductionAxes(std::move(*named), rank);
 }
 
 /// The i32 op combining two elements of a reduction of integers.

@@ -375,30 +375,18 @@ llvm::Error importGlobalPool(NodeContext &ctx) {
   return llvm::Error::success();
 }
 
-// ReduceSum takes axes as an input from opset 13, ReduceMean/ReduceMax from
+// ReduceSum takes axes as an input from opset 13, the other reductions from
 // opset 18; before that they are an attribute.
-llvm::Error importReduce(NodeContext &ctx) {
-  auto x = ctx.input(0);
-  if (!x)
-    return x.takeError();
-  if (auto err = ctx.requireFloat(0))
-    return err;
-  llvm::StringRef opType = ctx.node.op_type();
-  int64_t inputSince = opType == "ReduceSum" ? 13 : 18;
-  Ints axes;
-  if (ctx.opset() < inputSince) {
-    axes = ctx.getInts("axes");
-  } else if (ctx.hasInput(1)) {
-    auto v = ctx.constInts(1);
-    if (!v)
-      return v.takeError();
-    axes = std::move(*v);
-  }
-  int64_t rank = ctx.typeOf(*x).rank();
-  if (axes.empty() && ctx.getInt("noop_with_empty_axes", 0)) {
-    ctx.setOutput(0, *x);
-    return llvm::Error::success();
-  }
+llvm::Expected<Ints> namedReduceAxes(NodeContext &ctx) {
+  int64_t inputSince = ctx.node.op_type() == "ReduceSum" ? 13 : 18;
+  if (ctx.opset() < inputSince)
+    return ctx.getInts("axes");
+  if (!ctx.hasInput(1))
+    return Ints{};
+  return ctx.constInts(1);
+}
+
+llvm::Expected<Ints> reductionAxes(Ints axes, int64_t rank) {
   if (axes.empty()) {
     axes.resize(rank);
     std::iota(axes.begin(), axes.end(), 0);
@@ -411,6 +399,27 @@ llvm::Error importReduce(NodeContext &ctx) {
   }
   llvm::sort(axes);
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  return axes;
+}
+
+llvm::Error importReduce(NodeContext &ctx) {
+  auto x = ctx.input(0);
+  if (!x)
+    return x.takeError();
+  if (auto err = ctx.requireFloat(0))
+    return err;
+  llvm::StringRef opType = ctx.node.op_type();
+  auto named = namedReduceAxes(ctx);
+  if (!named)
+    return named.takeError();
+  if (named->empty() && ctx.getInt("noop_with_empty_axes", 0)) {
+    ctx.setOutput(0, *x);
+    return llvm::Error::success();
+  }
+  auto normalized = reductionAxes(*named, ctx.typeOf(*x).rank());
+  if (!normalized)
+    return normalized.takeError();
+  Ints axes = std::move(*normalized);
   if (axes.empty()) { // A scalar reduces to itself.
     ctx.setOutput(0, *x);
     return llvm::Error::success();

@@ -116,4 +116,11 @@ MNC_IMPORT(importExpand)
 /// carries the counts to its outputs.
 llvm::Error importBounded(NodeContext &ctx, ImportFn plain);
 
+/// The axes a Reduce* node names (its attribute, or its input 1 from the
+/// opset that made it one), empty if none.
+llvm::Expected<std::vector<int64_t>> namedReduceAxes(NodeContext &ctx);
+/// `axes` normalized for `rank`, sorted and unique; every axis if empty.
+llvm::Expected<std::vector<int64_t>> reductionAxes(std::vector<int64_t> axes,
+                                                   int64_t rank);
+
 } // namespace mnc::onnximport
