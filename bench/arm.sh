@@ -10,8 +10,9 @@
 #    cycles: no pipeline or memory model). Divided by the MACs that
 #    `mnc inspect` counts: instructions per MAC.
 # 2. mca: the pretrained int8 MobileNetV2 (QOperator) compiled for Cortex-A76,
-#    M7 and M55; bench/hot_loop.py takes the innermost loop with the most
-#    int8 multiply-accumulates (sdot, smlad, MVE vmla*) and llvm-mca-19
+#    M7 and M55; bench/hot_loop.py takes, among the 1x1 convs
+#    (i8_conv1x1), the innermost loop with the most int8
+#    multiply-accumulates (sdot, smlad, MVE vmla*) and llvm-mca-19
 #    gives its steady-state cycles per iteration (Total Cycles/Iterations;
 #    A76 on the neoverse-n1 model: LLVM 19 has none for A76). MACs per
 #    cycle against the core's peak. Not a test: no pass/fail on numbers.
@@ -113,8 +114,11 @@ mca() {
     mkdir -p "$dir"
     "$mnc" compile "$model" --target "$triple" --mcpu "$cpu" --name model --emit asm \
       -o "$dir/model.s" </dev/null
+    "$mnc" compile "$model" --target "$triple" --mcpu "$cpu" --name model --emit ir \
+      -o "$dir/model.mnir" </dev/null
     local info
-    info=$(/usr/bin/python3 bench/hot_loop.py "$dir/model.s" "$dir/loop.s" "$mnemonic")
+    info=$(/usr/bin/python3 bench/hot_loop.py "$dir/model.s" "$dir/loop.s" "$mnemonic" \
+      "$dir/model.mnir" i8_conv1x1)
     echo "$info" >"$dir/loop.txt"
     llvm-mca-19 -mtriple="$triple" -mcpu="$model_cpu" -iterations=500 \
       -skip-unsupported-instructions=lack-sched "$dir/loop.s" >"$dir/mca.txt" 2>"$dir/mca.err"

@@ -14,9 +14,11 @@ directives or comments; one line on stdout describes it:
   function=NAME loop=LABEL instructions=N macs=M mac_instructions=MNEMONIC:COUNT,...
 
 where M is the int8 multiply-accumulates one iteration performs, counted
-from the instructions' lanes (MACS below).
+from the instructions' lanes (MACS below). With IR (`mnc compile --emit ir`
+of the same model) and KERNEL, only the functions of ops whose `ukernel`
+starts with KERNEL count (conv2d %N is function NAME_run.conv2d.N).
 
-usage: bench/hot_loop.py ASM OUT MNEMONIC
+usage: bench/hot_loop.py ASM OUT MNEMONIC [IR KERNEL]
 """
 
 import re
@@ -97,15 +99,26 @@ def innermost(all_loops):
                        for b in all_loops)]
 
 
+def kernel_ops(ir, kernel):
+    """Suffixes ".op.N" of the functions of ops %N that run `kernel`."""
+    op = re.compile(r"^\s*%(\d+) = (\w+) .*ukernel=\"" + re.escape(kernel))
+    return {f".{m.group(2)}.{m.group(1)}"
+            for m in map(op.match, open(ir)) if m}
+
+
 def count(lines, mnemonic):
     return sum(1 for m, _ in instructions(lines) if re.fullmatch(mnemonic, m))
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 6):
         sys.exit(__doc__.strip().splitlines()[-1])
-    asm, out, mnemonic = sys.argv[1:]
+    asm, out, mnemonic = sys.argv[1:4]
     funcs = functions(open(asm).read())
+    if len(sys.argv) == 6:
+        suffixes = kernel_ops(*sys.argv[4:])
+        funcs = {f: body for f, body in funcs.items()
+                 if any(f.endswith(s) for s in suffixes)}
     name = max(sorted(funcs), key=lambda f: count(funcs[f], mnemonic),
                default=None)
     body = funcs.get(name, [])
