@@ -47,47 +47,42 @@ BroadcastNest coalesce(llvm::ArrayRef<int64_t> shape,
 }
 
 /// y[i] = fn(a[i'], b[i'']) over the broadcast result shape.
-llvm::Error binary(Lowering &l, const Op &op, FloatFn floatFn, IntFn intFn) {
-  codegen::IRValueScope scope(l.b);
+llvm::Error broadcastBinary(
+    Lowering &l, const Op &op,
+    llvm::function_ref<llvm::Value *(llvm::Value *, llvm::Value *)> fn) {
   ValueId a = op.operands[0], bv = op.operands[1], y = op.results[0];
   llvm::ArrayRef<int64_t> full = l.f.type(y).shape;
   BroadcastNest nest =
       coalesce(full, {broadcastStrides(l.f.type(a).shape, full.size()),
                       broadcastStrides(l.f.type(bv).shape, full.size()),
                       stridesOf(full)});
-  llvm::ArrayRef<int64_t> shape = nest.shape;
   auto &sa = nest.strides[0], &sb = nest.strides[1], &sy = nest.strides[2];
-  bool isFloat = l.f.type(y).elem == ElemKind::F32;
-  l.loopNest(shape, [&](llvm::ArrayRef<llvm::Value *> ivs) {
-    llvm::Value *x0 = l.load(a, l.linear(ivs, sa));
-    llvm::Value *x1 = l.load(bv, l.linear(ivs, sb));
-    llvm::Value *r = isFloat ? floatFn(x0, x1).v : intFn(l.b, x0, x1);
-    l.store(y, l.linear(ivs, sy), r);
+  l.loopNest(nest.shape, [&](llvm::ArrayRef<llvm::Value *> ivs) {
+    l.store(y, l.linear(ivs, sy),
+            fn(l.load(a, l.linear(ivs, sa)), l.load(bv, l.linear(ivs, sb))));
   });
   return llvm::Error::success();
+}
+
+/// The arithmetic binary ops: floatFn on f32, intFn on integers.
+llvm::Error binary(Lowering &l, const Op &op, FloatFn floatFn, IntFn intFn) {
+  codegen::IRValueScope scope(l.b);
+  bool isFloat = l.f.type(op.results[0]).elem == ElemKind::F32;
+  return broadcastBinary(l, op, [&](llvm::Value *x0, llvm::Value *x1) {
+    return isFloat ? floatFn(x0, x1).v : intFn(l.b, x0, x1);
+  });
 }
 
 /// y[i] = pred(a[i'], b[i'']) as u8 0/1 over the broadcast result shape.
 llvm::Error compare(Lowering &l, const Op &op, llvm::CmpInst::Predicate fp,
                     llvm::CmpInst::Predicate sp, llvm::CmpInst::Predicate up) {
-  ValueId a = op.operands[0], bv = op.operands[1], y = op.results[0];
-  llvm::ArrayRef<int64_t> full = l.f.type(y).shape;
-  BroadcastNest nest =
-      coalesce(full, {broadcastStrides(l.f.type(a).shape, full.size()),
-                      broadcastStrides(l.f.type(bv).shape, full.size()),
-                      stridesOf(full)});
-  ElemKind kind = l.f.type(a).elem;
+  ElemKind kind = l.f.type(op.operands[0]).elem;
   llvm::CmpInst::Predicate pred = kind == ElemKind::F32  ? fp
                                   : kind == ElemKind::U8 ? up
                                                          : sp;
-  auto &sa = nest.strides[0], &sb = nest.strides[1], &sy = nest.strides[2];
-  l.loopNest(nest.shape, [&](llvm::ArrayRef<llvm::Value *> ivs) {
-    llvm::Value *x0 = l.load(a, l.linear(ivs, sa));
-    llvm::Value *x1 = l.load(bv, l.linear(ivs, sb));
-    llvm::Value *holds = l.b.CreateCmp(pred, x0, x1);
-    l.store(y, l.linear(ivs, sy), l.b.CreateZExt(holds, l.b.getInt8Ty()));
+  return broadcastBinary(l, op, [&](llvm::Value *x0, llvm::Value *x1) {
+    return l.b.CreateZExt(l.b.CreateCmp(pred, x0, x1), l.b.getInt8Ty());
   });
-  return llvm::Error::success();
 }
 
 /// y[i] = fn(x[i]) over f32.

@@ -231,7 +231,7 @@ llvm::Value *Int8Policy::gather(llvm::Value *xImage, llvm::Value *s,
   std::array<llvm::Value *, 4> rows{};
   for (int64_t j = 0; j < group; ++j) {
     llvm::Value *c = b.CreateAdd(b.CreateMul(s, l.idx(group)), l.idx(j));
-    if (j > 0)
+    if (g.c % group != 0)
       c = b.CreateSelect(b.CreateICmpULT(c, l.idx(g.c)), c, l.idx(g.c - 1));
     rows[channelSlot(policy(), j)] =
         loadX(b.getInt8Ty(), xImage, c, g, p0, v, pixels);

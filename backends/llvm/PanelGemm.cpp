@@ -30,6 +30,18 @@
 namespace mnc {
 namespace {
 
+/// A vector of `l.lanes` elements of `kind` from element `index` of
+/// `base`, in the lanes `mask` selects (null: all).
+llvm::Value *lanesAt(Lowering &l, llvm::Value *base, ElemKind kind,
+                     llvm::Value *index, llvm::Value *mask) {
+  llvm::Type *elem = l.elemType(kind);
+  auto *ty = llvm::FixedVectorType::get(elem, l.lanes);
+  llvm::Value *at = l.b.CreateInBoundsGEP(elem, base, index);
+  if (mask)
+    return l.b.CreateMaskedLoad(ty, at, elementAlign(elem), mask);
+  return l.b.CreateAlignedLoad(ty, at, elementAlign(elem));
+}
+
 /// What the element type decides in the panel GEMM.
 class PanelPolicy {
 public:
@@ -76,10 +88,10 @@ public:
   llvm::Value *init(llvm::Value *col, llvm::Value *mask) override {
     if (!bias)
       return llvm::ConstantFP::get(vecTy, 0.0);
-    return vectorAt(l.ptr(*bias), col, mask);
+    return lanesAt(l, l.ptr(*bias), ElemKind::F32, col, mask);
   }
   llvm::Value *panelVector(llvm::Value *index) override {
-    return vectorAt(packed, index, nullptr);
+    return lanesAt(l, packed, ElemKind::F32, index, nullptr);
   }
   llvm::Value *broadcast(llvm::Value *row, llvm::Value *k) override {
     return b.CreateVectorSplat(
@@ -104,14 +116,6 @@ public:
   llvm::FixedVectorType *accumulatorType() const override { return vecTy; }
 
 private:
-  llvm::Value *vectorAt(llvm::Value *base, llvm::Value *index,
-                        llvm::Value *mask) {
-    llvm::Value *at = b.CreateInBoundsGEP(b.getFloatTy(), base, index);
-    if (mask)
-      return b.CreateMaskedLoad(vecTy, at, llvm::Align(4), mask);
-    return b.CreateAlignedLoad(vecTy, at, llvm::Align(4));
-  }
-
   llvm::Value *packed;
   std::optional<ValueId> bias;
   const Op *epilogue;
@@ -129,10 +133,10 @@ public:
         accTy(llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes)) {}
 
   llvm::Value *init(llvm::Value *col, llvm::Value *mask) override {
-    llvm::Value *init = lanesAt(offsets, ElemKind::I32, col, mask);
+    llvm::Value *init = lanesAt(l, offsets, ElemKind::I32, col, mask);
     if (op.operands.size() > 2)
-      init = b.CreateAdd(init, lanesAt(l.ptr(op.operands[2]), ElemKind::I32,
-                                       col, mask));
+      init = b.CreateAdd(init, lanesAt(l, l.ptr(op.operands[2]),
+                                       ElemKind::I32, col, mask));
     return init;
   }
   llvm::Value *panelVector(llvm::Value *index) override {
@@ -150,8 +154,8 @@ public:
              llvm::Value *mask) override {
     ValueId y = op.results[0];
     llvm::Value *q = l.requantize(
-        acc, lanesAt(tables.multipliers, ElemKind::F32, col, mask),
-        lanesAt(tables.zeroPoints, ElemKind::I32, col, mask),
+        acc, lanesAt(l, tables.multipliers, ElemKind::F32, col, mask),
+        lanesAt(l, tables.zeroPoints, ElemKind::I32, col, mask),
         l.f.type(y).elem);
     llvm::Value *ptr = b.CreateInBoundsGEP(b.getInt8Ty(), l.ptr(y), at);
     if (mask)
@@ -162,18 +166,6 @@ public:
   llvm::FixedVectorType *accumulatorType() const override { return accTy; }
 
 private:
-  /// A vector of `l.lanes` elements of `kind` from element `index` of
-  /// `base`, in the lanes `mask` selects.
-  llvm::Value *lanesAt(llvm::Value *base, ElemKind kind, llvm::Value *index,
-                       llvm::Value *mask) {
-    llvm::Type *elem = l.elemType(kind);
-    auto *ty = llvm::FixedVectorType::get(elem, l.lanes);
-    llvm::Value *at = b.CreateInBoundsGEP(elem, base, index);
-    if (mask)
-      return b.CreateMaskedLoad(ty, at, elementAlign(elem), mask);
-    return b.CreateAlignedLoad(ty, at, elementAlign(elem));
-  }
-
   Int8Mac mac;
   NarrowWeights packed;
   llvm::Value *offsets;

@@ -21,25 +21,11 @@ llvm::Expected<ValueId> NodeContext::input(unsigned i) const {
 }
 
 const Bound *NodeContext::boundOf(unsigned i) const {
-  if (!hasInput(i))
-    return nullptr;
-  auto it = g.bounds.find(g.values.lookup(node.input(i)));
-  if (it == g.bounds.end())
-    return nullptr;
-  consulted.resize(std::max<size_t>(consulted.size(), i + 1));
-  consulted[i] = true;
-  return &it->second;
+  return consult(g.bounds, i);
 }
 
 const RuntimeInts *NodeContext::runtimeIntsOf(unsigned i) const {
-  if (!hasInput(i))
-    return nullptr;
-  auto it = g.runtimeInts.find(g.values.lookup(node.input(i)));
-  if (it == g.runtimeInts.end())
-    return nullptr;
-  consulted.resize(std::max<size_t>(consulted.size(), i + 1));
-  consulted[i] = true;
-  return &it->second;
+  return consult(g.runtimeInts, i);
 }
 
 bool NodeContext::isDataDependent(unsigned i) const {

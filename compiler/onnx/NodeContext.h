@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -137,6 +138,19 @@ public:
   TensorReader &reader() { return *g.reader; }
 
 private:
+  /// The entry of `map` (bounds, runtimeInts) for input i, marked consulted,
+  /// or null.
+  template <typename Map>
+  const typename Map::mapped_type *consult(const Map &map, unsigned i) const {
+    if (!hasInput(i))
+      return nullptr;
+    auto it = map.find(g.values.lookup(node.input(i)));
+    if (it == map.end())
+      return nullptr;
+    consulted.resize(std::max<size_t>(consulted.size(), i + 1));
+    consulted[i] = true;
+    return &it->second;
+  }
   void recordAttrError(llvm::StringRef name, llvm::StringRef want) const;
   llvm::Error fold(size_t opIndex);
 
