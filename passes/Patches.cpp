@@ -98,28 +98,48 @@ Window convWindow(const Op &conv, const Function &f, int axis, int64_t o0,
   return {o0 * stride - pad, (o1 - 1) * stride - pad + (k - 1) * dilation + 1};
 }
 
+/// The input window a pad op reads for output region `out`, along one
+/// axis of H and W.
+Window padWindow(const Op &pad, int axis, int64_t o0, int64_t o1) {
+  int64_t begin = pad.getInts("pads")[2 + axis];
+  return {o0 - begin, o1 - begin};
+}
+
 /// What the patch of one op reads of its operand `v` at operand position
-/// `i`, clipped to the image, and for a conv input the padding the patch
-/// conv needs where the window leaves the image.
+/// `i`, clipped to the image, and for the input of a conv or pad the
+/// `pads` the patch op needs where the window leaves the image.
 struct Read {
   Region region;
-  Ints pads; ///< conv2d input only: [top, left, bottom, right].
+  Ints pads; ///< Conv: [top, left, bottom, right]; pad: all dims'.
 };
 
 Read readOf(const Function &f, const Op &op, size_t i, const Region &out) {
-  if (op.kind != OpKind::Conv2d || i != 0)
+  bool conv = op.kind == OpKind::Conv2d;
+  if ((!conv && op.kind != OpKind::Pad) || i != 0)
     return {out, {}};
   const TensorType &x = f.type(op.operands[0]);
-  Window rows = convWindow(op, f, 0, out.r0, out.r1);
-  Window cols = convWindow(op, f, 1, out.c0, out.c1);
+  Window rows = conv ? convWindow(op, f, 0, out.r0, out.r1)
+                     : padWindow(op, 0, out.r0, out.r1);
+  Window cols = conv ? convWindow(op, f, 1, out.c0, out.c1)
+                     : padWindow(op, 1, out.c0, out.c1);
   int64_t h = x.shape[2], w = x.shape[3];
   Region clipped{std::max<int64_t>(rows.begin, 0), std::min(rows.end, h),
                  std::max<int64_t>(cols.begin, 0), std::min(cols.end, w)};
-  Ints pads = {std::max<int64_t>(-rows.begin, 0),
-               std::max<int64_t>(-cols.begin, 0),
-               std::max<int64_t>(rows.end - h, 0),
-               std::max<int64_t>(cols.end - w, 0)};
-  return {clipped, std::move(pads)};
+  int64_t top = std::max<int64_t>(-rows.begin, 0),
+          left = std::max<int64_t>(-cols.begin, 0),
+          bottom = std::max<int64_t>(rows.end - h, 0),
+          right = std::max<int64_t>(cols.end - w, 0);
+  if (conv)
+    return {clipped, {top, left, bottom, right}};
+  return {clipped, {0, 0, top, left, 0, 0, bottom, right}};
+}
+
+/// A pad of H and W only, with a constant, that tiles like a conv.
+bool isSpatialPad(const Op &op) {
+  auto pads = op.getInts("pads");
+  return op.getString("mode") == "constant" && pads.size() == 8 &&
+         pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0 &&
+         llvm::all_of(pads, [](int64_t p) { return p >= 0; });
 }
 
 /// Rows `part` of `parts` of [0, n), as even as can be.
@@ -322,8 +342,10 @@ bool isTileable(const Function &f, const Cut &from, const Cut &to) {
     if (op.kind == OpKind::Constant)
       continue;
     computes = true;
-    if ((op.kind != OpKind::Conv2d && !isPointwise(op.kind)) ||
-        op.results.size() != 1 || !isImage(f.type(op.results[0])))
+    bool windowed = op.kind == OpKind::Conv2d ||
+                    (op.kind == OpKind::Pad && isSpatialPad(op));
+    if ((!windowed && !isPointwise(op.kind)) || op.results.size() != 1 ||
+        !isImage(f.type(op.results[0])))
       return false;
     const TensorType &y = f.type(op.results[0]);
     for (auto [k, v] : llvm::enumerate(op.operands)) {
@@ -335,7 +357,7 @@ bool isTileable(const Function &f, const Cut &from, const Cut &to) {
       }
       if (weights || !inside(v) || !isImage(f.type(v)))
         return false;
-      if (op.kind != OpKind::Conv2d &&
+      if (!windowed &&
           llvm::ArrayRef(f.type(v).shape) != llvm::ArrayRef(y.shape))
         return false;
     }

@@ -372,7 +372,8 @@ llvm::Expected<Module> loadPipelined(llvm::StringRef path,
   auto budget = ramBudget();
   if (!budget)
     return budget.takeError();
-  pipeline.maxRam = *budget;
+  if (!pipeline.maxRam)
+    pipeline.maxRam = *budget;
   if (auto err = runPipeline(*m, pipeline))
     return err;
   return m;
