@@ -294,10 +294,23 @@ bool hasInt8Weights(const Function &f, const Op &op) {
   const TensorType &wt = f.type(op.operands[1]);
   if (!w || !wt.quant)
     return false;
-  int64_t perChannel = wt.numElements() / wt.shape[0];
-  for (int64_t i = 0; i < wt.numElements(); ++i)
-    if (!llvm::isInt<8>(w->getAsInt(i) - wt.quant->zeroPoint(i / perChannel)))
-      return false;
+  if (wt.elem == ElemKind::I8 &&
+      llvm::all_of(wt.quant->zeroPoints, [](int32_t z) { return z == 0; }))
+    return true;
+  if (wt.elem != ElemKind::U8 && wt.elem != ElemKind::I8)
+    return false;
+  // Scanned once per query, and select-kernels asks for every patch of a
+  // conv: bytes, not getAsInt.
+  int64_t n = wt.numElements(), perChannel = n / wt.shape[0];
+  for (int64_t c = 0; c < wt.shape[0]; ++c) {
+    int32_t z = wt.quant->zeroPoint(c);
+    for (int64_t i = c * perChannel; i < (c + 1) * perChannel; ++i) {
+      int32_t v = wt.elem == ElemKind::U8 ? int32_t(w->bytes[i])
+                                          : int32_t(int8_t(w->bytes[i]));
+      if (!llvm::isInt<8>(v - z))
+        return false;
+    }
+  }
   return true;
 }
 

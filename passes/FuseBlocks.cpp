@@ -244,35 +244,53 @@ llvm::Error budgetError(int64_t budget, int64_t smallest) {
                   budget, smallest));
 }
 
-/// The plan for `f`: the cheapest that fits `opts.maxRam` (what
-/// fragmentation adds to the arena taken off the budget the blocks are
-/// fitted to, when it made the arena exceed it), else the smallest.
+/// The plan for `f`: without a budget the smallest; with one, the
+/// cheapest whose exact arena fits it. Fragmentation can make the arena
+/// exceed the peak the blocks were fitted to, so the budget the blocks are
+/// fitted to is searched (bisected) between the smallest plan's peak and
+/// the user's budget.
 llvm::Expected<Plan> choosePlan(Scheduler &scheduler, const PassOptions &opts) {
   if (!opts.maxRam)
     return scheduler.smallest();
   int64_t budget = *opts.maxRam;
-  for (int attempt = 0; attempt < 4 && budget > 0; ++attempt) {
-    auto plan = scheduler.fit(budget);
-    if (!plan)
-      return plan.takeError();
-    if (!*plan)
-      break;
+  // The plan fitted to `peak`, if its arena fits the budget.
+  auto fitting = [&](int64_t peak) -> llvm::Expected<std::optional<Plan>> {
+    auto plan = scheduler.fit(peak);
+    if (!plan || !*plan)
+      return plan;
     auto size = scheduler.arenaOf(**plan);
     if (!size)
       return size.takeError();
-    if (*size <= *opts.maxRam)
-      return std::move(**plan);
-    budget -= *size - *opts.maxRam;
-  }
+    return *size <= budget ? std::move(*plan) : std::nullopt;
+  };
+  auto direct = fitting(budget);
+  if (!direct)
+    return direct.takeError();
+  if (*direct)
+    return std::move(**direct);
   auto least = scheduler.smallest();
   if (!least)
     return least.takeError();
   auto size = scheduler.arenaOf(*least);
   if (!size)
     return size.takeError();
-  if (*size <= *opts.maxRam)
-    return least;
-  return budgetError(*opts.maxRam, *size);
+  if (*size > budget)
+    return budgetError(budget, *size);
+  Plan best = std::move(*least);
+  // To within 1/64 of the budget: each step plans candidate segments anew.
+  for (int64_t lo = best.peak, hi = budget - 1; hi - lo > budget / 64;) {
+    int64_t mid = lo + (hi - lo + 1) / 2;
+    auto plan = fitting(mid);
+    if (!plan)
+      return plan.takeError();
+    if (*plan) {
+      best = std::move(**plan);
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return best;
 }
 
 } // namespace
