@@ -245,52 +245,71 @@ llvm::Error budgetError(int64_t budget, int64_t smallest) {
 }
 
 /// The plan for `f`: without a budget the smallest; with one, the
-/// cheapest whose exact arena fits it. Fragmentation can make the arena
-/// exceed the peak the blocks were fitted to, so the budget the blocks are
-/// fitted to is searched (bisected) between the smallest plan's peak and
-/// the user's budget.
+/// cheapest found whose exact arena fits it. Fragmentation can make the
+/// arena exceed the peak the blocks were fitted to, so when the plan
+/// fitted to the budget does not fit, lower peaks are tried: the budget
+/// less the excess, then a bisection between the smallest plan's peak and
+/// the budget; the fitting plan with the fewest recomputed MACs wins.
 llvm::Expected<Plan> choosePlan(Scheduler &scheduler, const PassOptions &opts) {
   if (!opts.maxRam)
     return scheduler.smallest();
   int64_t budget = *opts.maxRam;
-  // The plan fitted to `peak`, if its arena fits the budget.
-  auto fitting = [&](int64_t peak) -> llvm::Expected<std::optional<Plan>> {
+  std::optional<Plan> best;
+  // Fits the blocks to `peak`; returns the arena's excess over the budget
+  // (0 when it fits, and the plan is then considered), or nullopt when no
+  // plan reaches that peak.
+  auto probe = [&](int64_t peak) -> llvm::Expected<std::optional<int64_t>> {
     auto plan = scheduler.fit(peak);
-    if (!plan || !*plan)
-      return plan;
+    if (!plan)
+      return plan.takeError();
+    if (!*plan)
+      return std::nullopt;
     auto size = scheduler.arenaOf(**plan);
     if (!size)
       return size.takeError();
-    return *size <= budget ? std::move(*plan) : std::nullopt;
-  };
-  auto direct = fitting(budget);
-  if (!direct)
-    return direct.takeError();
-  if (*direct)
-    return std::move(**direct);
-  auto least = scheduler.smallest();
-  if (!least)
-    return least.takeError();
-  auto size = scheduler.arenaOf(*least);
-  if (!size)
-    return size.takeError();
-  if (*size > budget)
-    return budgetError(budget, *size);
-  Plan best = std::move(*least);
-  // To within 1/64 of the budget: each step plans candidate segments anew.
-  for (int64_t lo = best.peak, hi = budget - 1; hi - lo > budget / 64;) {
-    int64_t mid = lo + (hi - lo + 1) / 2;
-    auto plan = fitting(mid);
-    if (!plan)
-      return plan.takeError();
-    if (*plan) {
+    if (*size > budget)
+      return *size - budget;
+    if (!best || (*plan)->extraMacs < best->extraMacs)
       best = std::move(**plan);
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
+    return 0;
+  };
+  int64_t lo = 0, peak = budget;
+  for (int attempt = 0; attempt < 3 && !best; ++attempt) {
+    auto excess = probe(peak);
+    if (!excess)
+      return excess.takeError();
+    if (!*excess)
+      break;
+    if (**excess == 0 && attempt == 0)
+      return std::move(*best);
+    if (**excess == 0)
+      lo = peak;
+    peak -= **excess;
   }
-  return best;
+  if (!best) {
+    auto least = scheduler.smallest();
+    if (!least)
+      return least.takeError();
+    auto size = scheduler.arenaOf(*least);
+    if (!size)
+      return size.takeError();
+    if (*size > budget)
+      return budgetError(budget, *size);
+    lo = least->peak;
+    best = std::move(*least);
+  }
+  // To within 1/64 of the budget: each step plans candidate segments anew.
+  for (int64_t hi = budget - 1; hi - lo > budget / 64;) {
+    int64_t mid = lo + (hi - lo + 1) / 2;
+    auto excess = probe(mid);
+    if (!excess)
+      return excess.takeError();
+    if (*excess && **excess == 0)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return std::move(*best);
 }
 
 } // namespace
