@@ -107,5 +107,6 @@ mnc_parallel_for mnc_pthread_parallel_for(mnc_pthread_pool *pool) {
   mnc_parallel_for hook;
   hook.parallel_for = poolFor;
   hook.ctx = pool;
+  hook.num_threads = pool->num_workers + 1;
   return hook;
 }

@@ -23,9 +23,37 @@ Lowering::Lowering(const Function &f, const MemoryPlan &plan,
   entry = llvm::BasicBlock::Create(module.getContext(), "entry", fn);
   b.SetInsertPoint(entry);
   scratchArg = fn->getArg(2);
+  readPool(fn->getArg(3));
   for (size_t j = 0; j < plan.producerOf.size(); ++j)
     if (plan.producerOf[j] >= 0)
       consumers[plan.producerOf[j]] = static_cast<int>(j);
+}
+
+void Lowering::readPool(llvm::Value *pool) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Function *fn = entry->getParent();
+  auto *read = llvm::BasicBlock::Create(ctx, "pool", fn);
+  auto *start = llvm::BasicBlock::Create(ctx, "start", fn);
+  b.CreateCondBr(b.CreateIsNull(pool), start, read);
+  b.SetInsertPoint(read);
+  // mnc_parallel_for: parallel_for, ctx, num_threads.
+  auto *hookTy =
+      llvm::StructType::get(ctx, {b.getPtrTy(), b.getPtrTy(), idxTy});
+  llvm::Value *loaded[] = {
+      b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(hookTy, pool, 0)),
+      b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(hookTy, pool, 1)),
+      b.CreateLoad(idxTy, b.CreateStructGEP(hookTy, pool, 2))};
+  b.CreateBr(start);
+  b.SetInsertPoint(start);
+  llvm::Value *none[] = {llvm::ConstantPointerNull::get(b.getPtrTy()),
+                         llvm::ConstantPointerNull::get(b.getPtrTy()), idx(0)};
+  llvm::Value **fields[] = {&poolFor, &poolCtx, &poolThreads};
+  for (unsigned i = 0; i < 3; ++i) {
+    llvm::PHINode *phi = b.CreatePHI(loaded[i]->getType(), 2);
+    phi->addIncoming(none[i], entry);
+    phi->addIncoming(loaded[i], read);
+    *fields[i] = phi;
+  }
 }
 
 llvm::Value *Lowering::workspace(const Op &op) {
@@ -95,6 +123,7 @@ void Lowering::returnIf(llvm::Value *failed, llvm::Value *code) {
   b.SetInsertPoint(bad);
   b.CreateRet(code);
   b.SetInsertPoint(ok);
+  kernelMayFail = true;
 }
 
 const Tensor *Lowering::constantOf(ValueId v) const {
@@ -115,7 +144,7 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
     return epilogue && v != epilogue->results[0] && defs[v] >= 0 &&
            llvm::is_contained(ops, &f.ops[defs[v]]);
   };
-  llvm::SmallVector<ValueId, 8> values;
+  llvm::SmallVector<ValueId, 8> values, internals;
   auto addValue = [&](ValueId v) {
     if (!internal(v) && ptrs[v] && !llvm::isa<llvm::Constant>(ptrs[v]) &&
         !llvm::is_contained(values, v))
@@ -124,54 +153,272 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
   for (const Op *o : ops) {
     for (ValueId v : o->operands)
       addValue(v);
-    for (ValueId v : o->results)
+    for (ValueId v : o->results) {
       addValue(v);
+      if (internal(v))
+        internals.push_back(v);
+    }
   }
   llvm::SmallVector<llvm::Value *, 8> args;
   for (ValueId v : values)
     args.push_back(ptrs[v]);
-  if (plan.workspaceOffsets[index] >= 0)
+  bool hasWorkspace = plan.workspaceOffsets[index] >= 0;
+  if (hasWorkspace)
     args.push_back(workspace(op));
 
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Function *run = b.GetInsertBlock()->getParent();
-  llvm::SmallVector<llvm::Type *, 8> params(args.size(), b.getPtrTy());
-  auto *kernel = llvm::Function::Create(
-      llvm::FunctionType::get(b.getInt32Ty(), params, false),
-      llvm::Function::InternalLinkage,
-      run->getName() + "." + mnemonic(op.kind) + "." + std::to_string(index),
-      module);
-  kernel->addFnAttrs(llvm::AttrBuilder(ctx, run->getAttributes().getFnAttrs()));
-  kernel->addFnAttr(llvm::Attribute::NoInline);
-  for (unsigned i = 0; i < args.size(); ++i) {
-    kernel->addParamAttr(i, llvm::Attribute::NoAlias);
-    kernel->addParamAttr(i, llvm::Attribute::NoCapture);
+  std::string name = fmt::format("{}_run.{}.{}", module.getName().str(),
+                                 mnemonic(op.kind).str(), index);
+  auto kernelFunction = [&](llvm::StringRef suffix,
+                            llvm::ArrayRef<llvm::Type *> extra) {
+    llvm::SmallVector<llvm::Type *, 8> params(args.size(), b.getPtrTy());
+    params.append(extra.begin(), extra.end());
+    auto *fn = llvm::Function::Create(
+        llvm::FunctionType::get(b.getInt32Ty(), params, false),
+        llvm::Function::InternalLinkage, name + suffix.str(), module);
+    fn->addFnAttrs(llvm::AttrBuilder(ctx, run->getAttributes().getFnAttrs()));
+    fn->addFnAttr(llvm::Attribute::NoInline);
+    for (unsigned i = 0; i < args.size(); ++i) {
+      fn->addParamAttr(i, llvm::Attribute::NoAlias);
+      fn->addParamAttr(i, llvm::Attribute::NoCapture);
+    }
+    return fn;
+  };
+  llvm::Function *kernel = kernelFunction("", {});
+  parallelUnits = 0;
+  kernelMayFail = false;
+  if (auto err = emitKernelBody(kernel, op, values, internals, hasWorkspace,
+                                std::nullopt))
+    return err;
+  llvm::Function *chunk = nullptr;
+  if (parallelUnits >= 2 && !kernelMayFail &&
+      opMacs(f, op) >= kMinParallelMacs) {
+    chunk = kernelFunction(".task", {idxTy, idxTy});
+    Task share{chunk->getArg(args.size()), chunk->getArg(args.size() + 1)};
+    if (auto err =
+            emitKernelBody(chunk, op, values, internals, hasWorkspace, share))
+      return err;
+    if (hasWorkspace)
+      taskWorkspace = std::max<int64_t>(
+          taskWorkspace,
+          llvm::alignTo(workspaceBytes(f)[index], kScratchAlign));
   }
-  // Kernels that cannot fail return a constant 0, which LLVM propagates.
-  llvm::Value *status = b.CreateCall(kernel, args);
-  returnIf(b.CreateICmpNE(status, i32(RunOk)), status);
-  llvm::IRBuilderBase::InsertPoint resume = b.saveIP();
+  callKernel(kernel, args, chunk, hasWorkspace);
+  return llvm::Error::success();
+}
 
+llvm::Error Lowering::emitKernelBody(llvm::Function *fn, const Op &op,
+                                     llvm::ArrayRef<ValueId> values,
+                                     llvm::ArrayRef<ValueId> internals,
+                                     bool withWorkspace,
+                                     std::optional<Task> share) {
+  llvm::IRBuilderBase::InsertPoint resume = b.saveIP();
   std::vector<llvm::Value *> outerPtrs = ptrs;
   llvm::BasicBlock *outerEntry = entry;
-  entry = llvm::BasicBlock::Create(ctx, "entry", kernel);
+  entry = llvm::BasicBlock::Create(module.getContext(), "entry", fn);
   b.SetInsertPoint(entry);
   for (unsigned i = 0; i < values.size(); ++i)
-    ptrs[values[i]] = kernel->getArg(i);
-  for (const Op *o : ops)
-    for (ValueId v : o->results)
-      if (internal(v))
-        ptrs[v] = nullptr;
-  workspaceArg = plan.workspaceOffsets[index] >= 0
-                     ? kernel->getArg(args.size() - 1)
-                     : nullptr;
+    ptrs[values[i]] = fn->getArg(i);
+  for (ValueId v : internals)
+    ptrs[v] = nullptr;
+  workspaceArg = withWorkspace ? fn->getArg(values.size()) : nullptr;
+  task = share;
   llvm::Error err = lowerOp(*this, op);
   b.CreateRet(i32(RunOk));
   ptrs = std::move(outerPtrs);
   entry = outerEntry;
   workspaceArg = nullptr;
+  task.reset();
   b.restoreIP(resume);
   return err;
+}
+
+/// The context a task entry point receives: the kernel's pointers, the
+/// scratch arena and the number of tasks.
+static llvm::StructType *taskContextType(llvm::LLVMContext &ctx,
+                                         unsigned pointers, llvm::Type *idxTy) {
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  return llvm::StructType::get(
+      ctx, {llvm::ArrayType::get(ptrTy, pointers), ptrTy, idxTy});
+}
+
+/// The address of pointer `i` in a task context.
+static llvm::Value *pointerSlot(llvm::IRBuilderBase &b, llvm::StructType *ctxTy,
+                                llvm::Value *context, unsigned i) {
+  return b.CreateInBoundsGEP(ctxTy, context,
+                             {b.getInt32(0), b.getInt32(0), b.getInt32(i)});
+}
+
+void Lowering::callKernel(llvm::Function *kernel,
+                          llvm::ArrayRef<llvm::Value *> args,
+                          llvm::Function *chunk, bool hasWorkspace) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Function *run = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *joined = nullptr;
+  if (chunk) {
+    auto *pooled = llvm::BasicBlock::Create(ctx, "pooled", run);
+    auto *serial = llvm::BasicBlock::Create(ctx, "serial", run);
+    joined = llvm::BasicBlock::Create(ctx, "joined", run);
+    b.CreateCondBr(b.CreateICmpUGT(poolThreads, idx(1)), pooled, serial);
+    b.SetInsertPoint(pooled);
+    llvm::StructType *ctxTy = taskContextType(ctx, args.size(), idxTy);
+    llvm::Value *context = local(ctxTy);
+    auto size = b.getInt64(module.getDataLayout().getTypeAllocSize(ctxTy));
+    b.CreateLifetimeStart(context, size);
+    for (unsigned i = 0; i < args.size(); ++i)
+      b.CreateStore(args[i], pointerSlot(b, ctxTy, context, i));
+    b.CreateStore(scratchArg, b.CreateStructGEP(ctxTy, context, 1));
+    llvm::Value *tasks = b.CreateBinaryIntrinsic(
+        llvm::Intrinsic::umin, poolThreads, idx(parallelUnits));
+    b.CreateStore(tasks, b.CreateStructGEP(ctxTy, context, 2));
+    auto *entryTy =
+        llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), idxTy}, false);
+    auto *taskEntry =
+        llvm::Function::Create(entryTy, llvm::Function::InternalLinkage,
+                               chunk->getName() + ".entry", module);
+    pendingTasks.push_back(
+        {taskEntry, chunk, static_cast<unsigned>(args.size()), hasWorkspace});
+    auto *forTy = llvm::FunctionType::get(
+        b.getVoidTy(), {b.getPtrTy(), b.getPtrTy(), b.getPtrTy(), idxTy},
+        false);
+    b.CreateCall(forTy, poolFor, {poolCtx, taskEntry, context, tasks});
+    b.CreateLifetimeEnd(context, size);
+    b.CreateBr(joined);
+    b.SetInsertPoint(serial);
+  }
+  // Kernels that cannot fail return a constant 0, which LLVM propagates.
+  llvm::Value *status = b.CreateCall(kernel, args);
+  returnIf(b.CreateICmpNE(status, i32(RunOk)), status);
+  if (joined) {
+    b.CreateBr(joined);
+    b.SetInsertPoint(joined);
+  }
+}
+
+int64_t Lowering::finishTasks() {
+  llvm::LLVMContext &ctx = module.getContext();
+  for (const PendingTask &t : pendingTasks) {
+    llvm::Function *fn = t.entry;
+    fn->addFnAttrs(
+        llvm::AttrBuilder(ctx, t.chunk->getAttributes().getFnAttrs()));
+    fn->removeFnAttr(llvm::Attribute::NoInline);
+    llvm::IRBuilder<> eb(llvm::BasicBlock::Create(ctx, "entry", fn));
+    llvm::StructType *ctxTy = taskContextType(ctx, t.pointers, idxTy);
+    llvm::Value *context = fn->getArg(0), *i = fn->getArg(1);
+    auto field = [&](llvm::Type *type, llvm::Value *at) {
+      return eb.CreateLoad(type, at);
+    };
+    llvm::SmallVector<llvm::Value *, 10> args;
+    for (unsigned j = 0; j < t.pointers; ++j)
+      args.push_back(field(eb.getPtrTy(), pointerSlot(eb, ctxTy, context, j)));
+    llvm::Value *scratch =
+        field(eb.getPtrTy(), eb.CreateStructGEP(ctxTy, context, 1));
+    llvm::Value *count = field(idxTy, eb.CreateStructGEP(ctxTy, context, 2));
+    if (t.hasWorkspace) {
+      // Task 0 keeps the planned workspace; task i > 0 takes slice i - 1
+      // after the arena.
+      llvm::Value *slice = eb.CreateGEP(
+          eb.getInt8Ty(), scratch,
+          eb.CreateAdd(
+              idx(llvm::alignTo(plan.size, kScratchAlign)),
+              eb.CreateMul(eb.CreateSub(i, idx(1)), idx(taskWorkspace))));
+      args.back() =
+          eb.CreateSelect(eb.CreateICmpEQ(i, idx(0)), args.back(), slice);
+    }
+    args.push_back(i);
+    args.push_back(count);
+    eb.CreateCall(t.chunk, args);
+    eb.CreateRetVoid();
+  }
+  return taskWorkspace;
+}
+
+std::pair<llvm::Value *, llvm::Value *> Lowering::taskShare(int64_t units) {
+  // Task t of n takes [floor(units t / n), floor(units (t + 1) / n)),
+  // computed without overflowing units t, as runtime/pthread.c splits
+  // ranges among threads.
+  auto start = [&](llvm::Value *t) {
+    llvm::Value *n = task->count;
+    return b.CreateAdd(
+        b.CreateMul(b.CreateUDiv(idx(units), n), t),
+        b.CreateUDiv(b.CreateMul(b.CreateURem(idx(units), n), t), n));
+  };
+  return {start(task->index), start(b.CreateAdd(task->index, idx(1)))};
+}
+
+void Lowering::enterParallelLoop(int64_t units) {
+  assert(!inParallelLoop && "parallel loops do not nest");
+  inParallelLoop = true;
+  parallelUnits = std::max(parallelUnits, units);
+}
+
+void Lowering::parallelLoop(int64_t lo, int64_t hi,
+                            llvm::function_ref<void(llvm::Value *)> body) {
+  enterParallelLoop(hi - lo);
+  if (task) {
+    auto [begin, end] = taskShare(hi - lo);
+    rangeLoop(b.CreateAdd(begin, idx(lo)), b.CreateAdd(end, idx(lo)), body);
+  } else {
+    loop(lo, hi, body);
+  }
+  inParallelLoop = false;
+}
+
+void Lowering::blocks(int64_t total, int64_t width,
+                      llvm::function_ref<void(llvm::Value *, int64_t)> body,
+                      bool parallel) {
+  int64_t full = total / width, rest = total % width;
+  auto fullBlock = [&](llvm::Value *j) {
+    body(b.CreateMul(j, idx(width)), width);
+  };
+  auto restBlock = [&] { body(idx(total - rest), rest); };
+  if (parallel)
+    enterParallelLoop(full + (rest ? 1 : 0));
+  if (!parallel || !task) {
+    loop(0, full, fullBlock);
+    if (rest)
+      restBlock();
+  } else {
+    int64_t units = full + (rest ? 1 : 0);
+    auto [begin, end] = taskShare(units);
+    rangeLoop(begin,
+              b.CreateBinaryIntrinsic(llvm::Intrinsic::umin, end, idx(full)),
+              fullBlock);
+    if (rest) {
+      // Only the last task's share ends at `units`, and it is never empty.
+      llvm::LLVMContext &ctx = module.getContext();
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      auto *last = llvm::BasicBlock::Create(ctx, "rest", fn);
+      auto *after = llvm::BasicBlock::Create(ctx, "rest.end", fn);
+      b.CreateCondBr(b.CreateICmpEQ(end, idx(units)), last, after);
+      b.SetInsertPoint(last);
+      restBlock();
+      b.CreateBr(after);
+      b.SetInsertPoint(after);
+    }
+  }
+  if (parallel)
+    inParallelLoop = false;
+}
+
+void Lowering::rangeLoop(llvm::Value *begin, llvm::Value *end,
+                         llvm::function_ref<void(llvm::Value *)> body) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  llvm::Function *fn = pre->getParent();
+  auto *header = llvm::BasicBlock::Create(ctx, "range", fn);
+  auto *exit = llvm::BasicBlock::Create(ctx, "range.end", fn);
+  b.CreateCondBr(b.CreateICmpSLT(begin, end), header, exit);
+  b.SetInsertPoint(header);
+  llvm::PHINode *iv = b.CreatePHI(idxTy, 2, "i");
+  iv->addIncoming(begin, pre);
+  body(iv);
+  llvm::Value *next = b.CreateAdd(iv, idx(1), "", /*HasNUW=*/true,
+                                  /*HasNSW=*/true);
+  iv->addIncoming(next, b.GetInsertBlock());
+  b.CreateCondBr(b.CreateICmpSLT(next, end), header, exit);
+  b.SetInsertPoint(exit);
 }
 
 llvm::Type *Lowering::elemType(ElemKind kind) {
