@@ -69,7 +69,7 @@ public:
   llvm::Error lowerAsKernel(const Op &op);
   /// Emits the functions the pool calls (the tasks' entry points), once
   /// every kernel is lowered; returns the workspace bytes each task but the
-  /// first takes after the arena (see taskWorkspace).
+  /// first takes after the arena (NAME_TASK_WORKSPACE_SIZE).
   int64_t finishTasks();
 
   /// The kernel select-kernels chose for `op` (its `ukernel` attribute),
@@ -182,10 +182,9 @@ private:
     unsigned pointers;
     bool hasWorkspace;
   };
-  /// The function `fn` with `values` bound to its first parameters (and
-  /// the workspace to the next if `withWorkspace`), lowering `op` as
-  /// `task` (or as the whole kernel) into it.
-  /// `internals` are values the kernel computes without storing them.
+  /// Lowers `op` into `fn`, whose first parameters are `values` (and then
+  /// the workspace if `withWorkspace`), as the task `share` or as the whole
+  /// kernel. `internals` are values the kernel computes without storing.
   llvm::Error emitKernelBody(llvm::Function *fn, const Op &op,
                              llvm::ArrayRef<ValueId> values,
                              llvm::ArrayRef<ValueId> internals,
