@@ -21,12 +21,6 @@ enum RunStatus : int32_t {
   RunIndexError = 1,
 };
 
-/// Multiply-accumulates of one evaluation of `op` (conv2d and matmul count;
-/// other ops count none).
-int64_t opMacs(const Function &f, const Op &op);
-
-/// Multiply-accumulates of one evaluation of `f`.
-int64_t macCount(const Function &f);
 
 /// Checks that `name` can prefix C symbols (a C identifier).
 llvm::Error checkSymbolName(llvm::StringRef name);

@@ -32,6 +32,9 @@ struct KernelTarget {
   uint32_t isas = 1u << static_cast<unsigned>(Isa::Scalar);
   unsigned lanes = 1;            ///< f32 (and i32) lanes of a vector.
   unsigned vectorRegisters = 16; ///< Or FP registers, with 1 lane.
+  /// A microcontroller (Cortex-M): RAM is what limits the model, so
+  /// schedules minimize the scratch arena.
+  bool microcontroller = false;
 
   bool has(Isa isa) const { return isas >> static_cast<unsigned>(isa) & 1; }
   /// The first ISA of backends/Isa.def the target has.

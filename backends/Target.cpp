@@ -174,6 +174,7 @@ KernelTarget kernelTargetOf(const llvm::TargetMachine &tm) {
   for (Isa isa : allIsas())
     if (hasIsa(tm, isa))
       target.isas |= 1u << static_cast<unsigned>(isa);
+  target.microcontroller = tm.getTargetTriple().isThumb();
   // The cost model answers for a function; any function of the target.
   llvm::LLVMContext ctx;
   llvm::Module probe("probe", ctx);

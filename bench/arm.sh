@@ -4,7 +4,8 @@
 #    and quantized to int8 QDQ by tools/models/quantize_qdq.py, compiled for
 #    Cortex-M4 (mps2-an386), M7 (mps2-an500) and M55 (mps3-an547), linked
 #    with backends/cortex-m and test/backends/cortex-m/model_driver.c built
-#    with -DSYSTICK_TICKS, run under qemu-system-arm -icount shift=0: one
+#    with -DSYSTICK_TICKS (examples/firmware/systick.c counts the ticks),
+#    run under qemu-system-arm -icount shift=0: one
 #    instruction is 1 ns of virtual time, so the SysTick ticks around
 #    model_run give the instructions per inference (instructions, not
 #    cycles: no pipeline or memory model). Divided by the MACs that
@@ -82,9 +83,10 @@ qemu() {
         -o "$dir/model.o" --header "$dir/model.h"
       # shellcheck disable=SC2086
       arm-none-eabi-gcc -mthumb -mfloat-abi=hard $gccflags --specs=rdimon.specs \
-        -nostartfiles -O1 -std=c99 -I"$dir" -DSYSTICK_TICKS \
+        -nostartfiles -O1 -std=c99 -I"$dir" -Iexamples/firmware -DSYSTICK_TICKS \
         -DINPUT_PATH="\"$models/$net.input.npy\"" -DOUTPUT_PATH="\"$dir/output.bin\"" \
-        backends/cortex-m/startup.c test/backends/cortex-m/model_driver.c "$dir/model.o" \
+        backends/cortex-m/startup.c test/backends/cortex-m/model_driver.c \
+        examples/firmware/systick.c "$dir/model.o" \
         -T backends/cortex-m/firmware.ld -Wl,--no-warn-execstack,--defsym="${layout//,/,--defsym=}" \
         -o "$dir/model.elf"
       qemu-system-arm -display none -monitor none -serial null \

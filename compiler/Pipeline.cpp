@@ -21,7 +21,10 @@ llvm::ArrayRef<const PassInfo *> pipelinePasses() {
       lookupPass("quantize"),
       lookupPass("fold-qdq"),
       lookupPass("dead-code-elimination"),
-      // Schedule: how, as attributes the interpreter ignores.
+      // Schedule: how. fuse-blocks splits blocks into patches (slices,
+      // concats, and the patch attribute); the rest are attributes the
+      // interpreter ignores.
+      lookupPass("fuse-blocks"),
       lookupPass("fuse-epilogues"),
       lookupPass("select-kernels"),
       lookupPass("plan-memory"),
@@ -54,7 +57,7 @@ llvm::Error runPipeline(Module &m, const PipelineOptions &opts) {
   if (auto err = checkPassNames(opts))
     return err;
   for (const PassInfo *pass : pipelinePasses()) {
-    if (auto err = pass->run(m, PassOptions{opts.target, opts.quantizeWeights}))
+    if (auto err = pass->run(m, PassOptions{opts.target, opts.quantizeWeights, opts.maxRam}))
       return err;
     if (auto err = verifyModule(m))
       return llvm::make_error<InternalError>(

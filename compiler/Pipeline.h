@@ -19,6 +19,8 @@ struct PipelineOptions {
   KernelTarget target;
   /// Whether the quantize pass quantizes weights (--quantize).
   bool quantizeWeights = false;
+  /// The scratch budget fuse-blocks fits (--max-ram).
+  std::optional<int64_t> maxRam;
   /// Print the module after every pass, or after the passes named here.
   bool printAfterAll = false;
   std::vector<std::string> printAfter;

@@ -279,4 +279,25 @@ std::vector<int> countResults(const Function &f) {
   return counts;
 }
 
+int64_t opMacs(const Function &f, const Op &op) {
+  int64_t outputs = f.type(op.results[0]).numElements();
+  switch (op.kind) {
+  case OpKind::Conv2d: {
+    const TensorType &w = f.type(op.operands[1]);
+    return outputs * w.shape[1] * w.shape[2] * w.shape[3];
+  }
+  case OpKind::MatMul:
+    return outputs * f.type(op.operands[0]).shape.back();
+  default:
+    return 0;
+  }
+}
+
+int64_t macCount(const Function &f) {
+  int64_t total = 0;
+  for (const Op &op : f.ops)
+    total += opMacs(f, op);
+  return total;
+}
+
 } // namespace mnc

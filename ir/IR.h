@@ -149,6 +149,12 @@ std::string countResultName(llvm::StringRef name);
 /// Per result of `f`, the index of the result holding its count, or -1.
 std::vector<int> countResults(const Function &f);
 
+/// Multiply-accumulates of one evaluation of `op` (conv2d and matmul count;
+/// other ops count none).
+int64_t opMacs(const Function &f, const Op &op);
+/// Multiply-accumulates of one evaluation of `f`.
+int64_t macCount(const Function &f);
+
 struct Module {
   std::vector<Function> functions;
   Function *lookup(llvm::StringRef name);

@@ -384,8 +384,13 @@ llvm::Error checkAxis(const Ctx &c, int64_t axis, size_t rank) {
 }
 
 Result inferReduce(const Ctx &c) {
-  if (auto err = expectFloat(c, 0))
-    return err;
+  const TensorType &x = c.in(0);
+  bool dequantizes = c.op.kind != OpKind::ReduceMax && x.isQuantized() &&
+                     x.quant->isPerTensor() &&
+                     (x.elem == ElemKind::I8 || x.elem == ElemKind::U8);
+  if (!dequantizes)
+    if (auto err = expectFloat(c, 0))
+      return err;
   if (auto err = expectBool(c, "keepdims"))
     return err;
   auto axes = c.op.getInts("axes");

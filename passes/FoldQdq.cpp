@@ -206,8 +206,26 @@ std::optional<std::vector<Op>> foldGemm(Function &f, const UseDef &ud,
   return ops;
 }
 
-/// The ops that replace quantize op `i`, or nullopt.
+// reduce_mean(dequantize(q)) = reduce_mean(q) for q quantized per tensor,
+// and so for reduce_sum: the reduction dequantizes each element as it
+// reads it (ir/Ops.def), so the f32 copy of a global pool's input, the
+// largest tensor of a classifier's tail, is never stored.
+std::optional<Op> foldReduction(const Function &f, const UseDef &ud,
+                                const Op &reduce) {
+  if (reduce.kind != OpKind::ReduceMean && reduce.kind != OpKind::ReduceSum)
+    return std::nullopt;
+  auto q = dequantized(f, ud, reduce.operands[0], /*constant=*/false);
+  if (!q || ud.uses[reduce.operands[0]] != 1)
+    return std::nullopt;
+  Op folded = reduce;
+  folded.operands[0] = *q;
+  return folded;
+}
+
+/// The ops that replace op `i`, or nullopt.
 std::optional<std::vector<Op>> fold(Function &f, const UseDef &ud, size_t i) {
+  if (auto reduction = foldReduction(f, ud, f.ops[i]))
+    return std::vector<Op>{std::move(*reduction)};
   if (f.ops[i].kind != OpKind::Quantize)
     return std::nullopt;
   if (auto conv = foldConv(f, ud, f.ops[i]))
@@ -217,7 +235,7 @@ std::optional<std::vector<Op>> fold(Function &f, const UseDef &ud, size_t i) {
 
 void foldFunction(Function &f) {
   UseDef ud(f);
-  // Each replacement reads only ops before the quantize it replaces, so
+  // Each replacement reads only ops before the op it replaces, so
   // all are matched on the unchanged function, then spliced in.
   std::vector<std::optional<std::vector<Op>>> replacements;
   for (size_t i = 0; i < f.ops.size(); ++i)

@@ -9,6 +9,8 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <optional>
+
 namespace mnc {
 
 /// What passes may know of the compilation: the target the module is
@@ -19,6 +21,8 @@ namespace mnc {
 struct PassOptions {
   KernelTarget target;
   bool quantizeWeights = false;
+  /// The scratch budget in bytes (--max-ram), if the user set one.
+  std::optional<int64_t> maxRam;
 };
 
 /// Drops ops that no function result depends on and renumbers values.
@@ -44,6 +48,13 @@ llvm::Error quantize(Module &m, const PassOptions &opts);
 /// Assumes a verified module; patterns that do not match stay as they are.
 llvm::Error foldQdq(Module &m);
 
+/// Runs chains of blocks patch by patch (passes/Patches.h) where that is
+/// needed for the arena to fit `opts.maxRam`, with the fewest recomputed
+/// MACs; an error giving the smallest arena mnc can schedule when none
+/// fits. Without a budget, only microcontroller targets are patched, for
+/// the smallest arena. Run after fold-qdq and before the schedule passes,
+/// whose choices it predicts.
+llvm::Error fuseBlocks(Module &m, const PassOptions &opts);
 /// Labels each f32 conv2d and the chain of elementwise ops after it that
 /// its kernel can compute on its accumulators with one `fused` value (see
 /// ir/Ops.def). A schedule pass: what is computed does not change.

@@ -1,6 +1,7 @@
 /* Minimal Cortex-M startup for the semihosted firmware that `mnc run`
- * (backends/Run.cpp, which embeds this file) and the tests under
- * test/backends/cortex-m link: a vector table with the initial stack and reset
+ * (backends/Run.cpp, which embeds this file), the tests under
+ * test/backends/cortex-m and examples/firmware (which takes it from the
+ * installed package, MNC_CORTEX_M_STARTUP) link: a vector table with the initial stack and reset
  * handler; the reset handler turns on the FPU (CPACR CP10/CP11 full access,
  * ARMv7-M ARM B3.2.20), copies .data, clears .bss, connects newlib's
  * semihosting streams and runs main. */

@@ -165,6 +165,9 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
   tuning.LoopVectorization = true;
   tuning.SLPVectorization = true;
   tuning.LoopUnrolling = true;
+  // Patches of one segment (fuse-blocks) of the same shape lower to the
+  // same kernel.
+  tuning.MergeFunctions = true;
   llvm::PassBuilder pb(&tm, tuning);
   llvm::TargetLibraryInfoImpl tlii(tm.getTargetTriple());
   tlii.disableAllFunctions();

@@ -70,13 +70,10 @@ llvm::Error lowerDequantize(Lowering &l, const Op &op) {
   int64_t channels = channelCount(xt);
   llvm::Value *scales = l.constantF32(scalesOf(*xt.quant, channels));
   llvm::Value *zeros = l.constantI32(zerosOf(*xt.quant, channels));
-  auto &b = l.b;
   forEachQuantElement(
       l, xt.shape, xt.quant->axis, [&](llvm::Value *i, llvm::Value *c) {
-        llvm::Value *q =
-            b.CreateSub(l.loadI32(x, i), l.loadAt(zeros, ElemKind::I32, c));
         l.store(y, i,
-                b.CreateFMul(b.CreateSIToFP(q, b.getFloatTy()),
+                l.dequantize(l.loadI32(x, i), l.loadAt(zeros, ElemKind::I32, c),
                              l.loadAt(scales, ElemKind::F32, c)));
       });
   return llvm::Error::success();

@@ -33,7 +33,8 @@ reduce(Lowering &l, const Op &op, float init,
   auto xStrides = stridesOf(shape), yStrides = reducedStrides(shape, axes);
   l.loopNest(shape, [&](llvm::ArrayRef<llvm::Value *> ivs) {
     llvm::Value *at = l.linear(ivs, yStrides);
-    l.store(y, at, combine(l.load(y, at), l.load(x, l.linear(ivs, xStrides))));
+    l.store(y, at,
+            combine(l.load(y, at), l.loadReal(x, l.linear(ivs, xStrides))));
   });
   if (mean)
     l.loop(0, outCount, [&](llvm::Value *i) {
@@ -42,9 +43,10 @@ reduce(Lowering &l, const Op &op, float init,
   return llvm::Error::success();
 }
 
-/// reduce_sum/reduce_mean of f32 over trailing axes (a global pool): each
-/// result element sums one contiguous run, in one vector of partial sums
-/// added up at the end. Returns false, emitting nothing, for other axes.
+/// reduce_sum/reduce_mean over trailing axes (a global pool): each result
+/// element sums one contiguous run, in one vector of partial sums added up
+/// at the end; a quantized operand is dequantized a vector at a time.
+/// Returns false, emitting nothing, for other axes.
 bool reduceTrailingSum(Lowering &l, const Op &op, bool mean) {
   ValueId x = op.operands[0], y = op.results[0];
   const TensorType &xt = l.f.type(x);
@@ -52,7 +54,7 @@ bool reduceTrailingSum(Lowering &l, const Op &op, bool mean) {
   llvm::SmallVector<int64_t, 4> sorted(axes.begin(), axes.end());
   llvm::sort(sorted);
   int64_t rank = xt.rank();
-  if (xt.elem != ElemKind::F32 || xt.isQuantized() || sorted.empty() ||
+  if (sorted.empty() ||
       sorted.front() != rank - int64_t(sorted.size()) ||
       std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
     return false;
@@ -64,9 +66,29 @@ bool reduceTrailingSum(Lowering &l, const Op &op, bool mean) {
     return false;
   auto &b = l.b;
   auto *vecTy = llvm::FixedVectorType::get(b.getFloatTy(), l.lanes);
+  auto *elemTy = l.elemType(xt.elem);
+  auto *loadTy = llvm::FixedVectorType::get(elemTy, l.lanes);
   llvm::Value *slot = l.local(vecTy);
   auto at = [&](llvm::Value *index) {
-    return b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(x), index);
+    return b.CreateInBoundsGEP(elemTy, l.ptr(x), index);
+  };
+  // The f32 values of `lanes` elements from `index`, zero where `mask` is
+  // false.
+  auto real = [&](llvm::Value *index, llvm::Constant *mask) {
+    llvm::Align align(elemTy->getPrimitiveSizeInBits() / 8);
+    llvm::Value *v =
+        mask ? static_cast<llvm::Value *>(
+                   b.CreateMaskedLoad(loadTy, at(index), align, mask,
+                                      llvm::Constant::getNullValue(loadTy)))
+             : b.CreateAlignedLoad(loadTy, at(index), align);
+    if (!xt.isQuantized())
+      return v;
+    auto *i32Ty = llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes);
+    v = xt.elem == ElemKind::U8 ? b.CreateZExt(v, i32Ty)
+                                : b.CreateSExt(v, i32Ty);
+    v = l.dequantize(v, b.CreateVectorSplat(l.lanes, l.i32(xt.quant->zeroPoint(0))),
+                     b.CreateVectorSplat(l.lanes, l.f32(xt.quant->scale(0))));
+    return mask ? b.CreateSelect(mask, v, llvm::ConstantFP::get(vecTy, 0.0)) : v;
   };
   auto accumulate = [&](llvm::Value *v) {
     b.CreateStore(b.CreateFAdd(b.CreateLoad(vecTy, slot), v), slot);
@@ -75,17 +97,15 @@ bool reduceTrailingSum(Lowering &l, const Op &op, bool mean) {
     llvm::Value *base = b.CreateMul(o, l.idx(run));
     b.CreateStore(llvm::ConstantFP::get(vecTy, 0.0), slot);
     l.loop(0, run / l.lanes, [&](llvm::Value *v) {
-      accumulate(b.CreateAlignedLoad(
-          vecTy, at(b.CreateAdd(base, b.CreateMul(v, l.idx(l.lanes)))),
-          llvm::Align(4)));
+      accumulate(
+          real(b.CreateAdd(base, b.CreateMul(v, l.idx(l.lanes))), nullptr));
     });
     if (int64_t tail = run % l.lanes) {
       llvm::SmallVector<llvm::Constant *, 16> bits;
       for (unsigned i = 0; i < l.lanes; ++i)
         bits.push_back(b.getInt1(i < tail));
-      accumulate(b.CreateMaskedLoad(
-          vecTy, at(b.CreateAdd(base, l.idx(run - tail))), llvm::Align(4),
-          llvm::ConstantVector::get(bits), llvm::ConstantFP::get(vecTy, 0.0)));
+      accumulate(real(b.CreateAdd(base, l.idx(run - tail)),
+                      llvm::ConstantVector::get(bits)));
     }
     // The partial sums may be added in any order.
     auto *sum = b.CreateFAddReduce(l.f32(0.0), b.CreateLoad(vecTy, slot));

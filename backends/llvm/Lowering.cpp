@@ -290,6 +290,23 @@ llvm::Value *Lowering::roundToInt(llvm::Value *x) {
   llvm_unreachable("covered switch");
 }
 
+llvm::Value *Lowering::dequantize(llvm::Value *q, llvm::Value *zeroPoint,
+                                  llvm::Value *scale) {
+  llvm::Type *floatTy = b.getFloatTy();
+  if (auto *vec = llvm::dyn_cast<llvm::VectorType>(q->getType()))
+    floatTy = llvm::VectorType::get(floatTy, vec->getElementCount());
+  return b.CreateFMul(b.CreateSIToFP(b.CreateSub(q, zeroPoint), floatTy),
+                      scale);
+}
+
+llvm::Value *Lowering::loadReal(ValueId v, llvm::Value *index) {
+  const TensorType &t = f.type(v);
+  if (!t.isQuantized())
+    return load(v, index);
+  return dequantize(loadI32(v, index), i32(t.quant->zeroPoint(0)),
+                    f32(t.quant->scale(0)));
+}
+
 llvm::Value *Lowering::quantizeScaled(llvm::Value *scaled,
                                       llvm::Value *zeroPoint, ElemKind kind) {
   bool isUnsigned = kind == ElemKind::U8;

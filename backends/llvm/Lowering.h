@@ -111,6 +111,12 @@ public:
 
   /// Element of a quantized (or i32) value widened to i32.
   llvm::Value *loadI32(ValueId v, llvm::Value *index);
+  /// float(q - zeroPoint) * scale, ir/Math.h's dequantize, on an i32
+  /// scalar or vector with a zero point and scale of the same shape.
+  llvm::Value *dequantize(llvm::Value *q, llvm::Value *zeroPoint,
+                          llvm::Value *scale);
+  /// Element of an f32 value, or of one quantized per tensor dequantized.
+  llvm::Value *loadReal(ValueId v, llvm::Value *index);
   /// saturate(rne(float(acc) * multiplier) + zeroPoint) as element kind
   /// `kind` (i8/u8), the requantization rule of ir/Math.h, on an i32
   /// scalar or vector with a multiplier and zero point of the same shape.

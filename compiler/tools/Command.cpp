@@ -104,6 +104,31 @@ cl::list<std::string> preprocessFlag(
              "std=R:G:B, bgr, nchw, nhwc"),
     cl::value_desc("SPEC,..."), cl::CommaSeparated, cl::sub(all()),
     cl::cat(quantizeOptions()));
+cl::opt<std::string> maxRam(
+    "max-ram",
+    cl::desc("Fit the scratch arena into BYTES (suffix K or M: KiB, MiB) by "
+             "running chains of blocks patch by patch, with the fewest "
+             "recomputed MACs; an error when it cannot. Default: the fastest "
+             "schedule, layer by layer, on hosts; the smallest arena on "
+             "Cortex-M"),
+    cl::value_desc("BYTES"), cl::sub(all()), cl::cat(targetOptions()));
+
+/// --max-ram's value in bytes, if given.
+llvm::Expected<std::optional<int64_t>> ramBudget() {
+  if (maxRam.empty())
+    return std::nullopt;
+  llvm::StringRef text = maxRam;
+  int64_t unit = text.consume_back("K") ? 1024
+                 : text.consume_back("M") ? 1024 * 1024
+                                          : 1;
+  int64_t value;
+  if (text.getAsInteger(10, value) || value <= 0)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "--max-ram=%s is not a positive byte count (e.g. 40960 or 40K)",
+        maxRam.c_str());
+  return value * unit;
+}
 } // namespace
 
 TargetFlags::TargetFlags(cl::SubCommand &sub, const char *tripleHelp)
@@ -344,6 +369,11 @@ llvm::Expected<Module> loadPipelined(llvm::StringRef path,
     return m.takeError();
   PipelineOptions pipeline = opts;
   pipeline.quantizeWeights = !quantizeTo.empty();
+  auto budget = ramBudget();
+  if (!budget)
+    return budget.takeError();
+  if (!pipeline.maxRam)
+    pipeline.maxRam = *budget;
   if (auto err = runPipeline(*m, pipeline))
     return err;
   return m;

@@ -2,18 +2,26 @@
 // output type, MACs, parameters, where the output lives in the scratch
 // arena and the bytes live at that step) with totals: peak scratch (the
 // header's NAME_SCRATCH_SIZE for the same flags), weight bytes in the object
-// and MACs. Also the list of ONNX ops the importer supports.
+// and MACs; for a schedule that runs blocks patch by patch (fuse-blocks),
+// each op's patch, the MACs the patches recompute and the arena layer by
+// layer, and with --plot the memory timeline of both. Also the list of
+// ONNX ops the importer supports.
 #include "backends/Compile.h"
 #include "backends/HeaderWriter.h"
 #include "compiler/onnx/Importer.h"
 #include "compiler/tools/Command.h"
+#include "compiler/tools/MemoryPlot.h"
 #include "ir/Printer.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <fmt/format.h>
+
+#include <limits>
+#include <optional>
 
 namespace mnc::tool {
 namespace {
@@ -38,6 +46,13 @@ cl::opt<bool> printIR("print-ir",
                                "pipeline, as IR text instead of the table "
                                "(constants over 16 elements elided)"),
                       cl::sub(inspectCommand), cl::cat(outputOptions()));
+cl::opt<std::string>
+    plotPath("plot",
+             cl::desc("Also draw the memory timeline (arena bytes live at "
+                      "each step) of the schedule and of layer-by-layer "
+                      "execution as an SVG chart"),
+             cl::value_desc("FILE.svg"), cl::sub(inspectCommand),
+             cl::cat(outputOptions()));
 enum class Format { Text, Json };
 cl::opt<Format>
     format("format", cl::desc("How to print the summary"),
@@ -61,6 +76,8 @@ struct Layer {
   /// Whether it computes in f32 on dequantized int8 values: a QDQ pattern
   /// fold-qdq has no integer form for.
   bool floatOnDequantized = false;
+  /// The op's `patch` attribute (segment, patch, rows, cols), or empty.
+  std::vector<int64_t> patch;
 };
 
 struct Summary {
@@ -68,6 +85,23 @@ struct Summary {
   int64_t macs = 0, params = 0, scratchBytes = 0, liveBytes = 0,
           weightBytes = 0;
 };
+
+/// The same model scheduled layer by layer, when the schedule patches.
+struct LayerByLayer {
+  int64_t macs = 0, scratchBytes = 0;
+  MemoryTimeline timeline;
+};
+
+MemoryTimeline timelineOf(const Summary &s, std::string label) {
+  MemoryTimeline t{std::move(label), {}, {}, s.macs, s.scratchBytes};
+  int64_t done = 0;
+  for (const Layer &l : s.layers) {
+    t.macsBefore.push_back(done);
+    t.liveBytes.push_back(l.liveBytes);
+    done += l.macs;
+  }
+  return t;
+}
 
 Summary summarize(const Function &f, const CompileResult &compiled) {
   const MemoryPlan &plan = compiled.plan;
@@ -93,12 +127,17 @@ Summary summarize(const Function &f, const CompileResult &compiled) {
       l.fusedInto = layerOf[plan.producerOf[i]];
     if (auto it = op.attrs.find("ukernel"); it != op.attrs.end())
       l.kernel = std::get<std::string>(it->second);
+    // Reading dequantize's result, or dequantizing as it reads (a
+    // reduction).
     l.floatOnDequantized =
         op.kind != OpKind::Quantize && op.kind != OpKind::Dequantize &&
         f.type(op.results[0]).elem == ElemKind::F32 &&
         llvm::any_of(op.operands, [&](ValueId v) {
-          return def[v] >= 0 && f.ops[def[v]].kind == OpKind::Dequantize;
+          return (def[v] >= 0 && f.ops[def[v]].kind == OpKind::Dequantize) ||
+                 f.type(v).isQuantized();
         });
+    if (auto it = op.attrs.find("patch"); it != op.attrs.end())
+      l.patch = std::get<std::vector<int64_t>>(it->second);
     layerOf[i] = static_cast<int>(s.layers.size());
     s.macs += l.macs;
     s.params += l.params;
@@ -108,6 +147,15 @@ Summary summarize(const Function &f, const CompileResult &compiled) {
   s.scratchBytes = plan.size;
   s.weightBytes = compiled.weightBytes;
   return s;
+}
+
+/// Patched segments in the schedule.
+int64_t segmentCount(const Summary &s) {
+  int64_t count = 0;
+  for (const Layer &l : s.layers)
+    if (!l.patch.empty())
+      count = std::max(count, l.patch[0] + 1);
+  return count;
 }
 
 std::string signature(const Function &f) {
@@ -121,7 +169,8 @@ std::string signature(const Function &f) {
   return s;
 }
 
-void printText(const Function &f, const Summary &s) {
+void printText(const Function &f, const Summary &s,
+               const std::optional<LayerByLayer> &layered) {
   auto row = [](const auto &...columns) {
     return fmt::format("{:>5}  {:<14} {:<34} {:>12} {:>9} {:>10} {:>10} {:>10}",
                        columns...);
@@ -143,6 +192,9 @@ void printText(const Function &f, const Summary &s) {
       os << "  " << l.kernel;
     if (l.fusedInto >= 0)
       os << fmt::format("  fused into #{}", l.fusedInto);
+    if (!l.patch.empty())
+      os << fmt::format("  patch {} of {}x{} (segment {})", l.patch[1],
+                        l.patch[2], l.patch[3], l.patch[0]);
     os << '\n';
   }
   std::vector<std::string> floats;
@@ -161,6 +213,13 @@ void printText(const Function &f, const Summary &s) {
                     s.scratchBytes, s.liveBytes);
   os << fmt::format("weights: {} bytes in the object's read-only data\n",
                     s.weightBytes);
+  if (layered)
+    os << fmt::format("patches: {} segments run patch by patch, recomputing "
+                      "{} MACs (+{:.1f}%); layer by layer the scratch is {} "
+                      "bytes\n",
+                      segmentCount(s), s.macs - layered->macs,
+                      100.0 * (s.macs - layered->macs) / layered->macs,
+                      layered->scratchBytes);
 }
 
 llvm::json::Array tensors(const Function &f, llvm::ArrayRef<std::string> names,
@@ -172,7 +231,8 @@ llvm::json::Array tensors(const Function &f, llvm::ArrayRef<std::string> names,
   return a;
 }
 
-void printJson(const Function &f, const Summary &s) {
+void printJson(const Function &f, const Summary &s,
+               const std::optional<LayerByLayer> &layered) {
   llvm::json::Array layers;
   for (const Layer &l : s.layers) {
     llvm::json::Object row{
@@ -188,7 +248,9 @@ void printJson(const Function &f, const Summary &s) {
          l.fusedInto >= 0 ? llvm::json::Value(l.fusedInto) : nullptr},
         {"kernel", l.kernel.empty() ? llvm::json::Value(nullptr)
                                     : llvm::json::Value(l.kernel)},
-        {"f32_on_dequantized", l.floatOnDequantized}};
+        {"f32_on_dequantized", l.floatOnDequantized},
+        {"patch", l.patch.empty() ? llvm::json::Value(nullptr)
+                                  : llvm::json::Value(l.patch)}};
     layers.push_back(std::move(row));
   }
   llvm::json::Object top{{"function", f.name},
@@ -200,8 +262,40 @@ void printJson(const Function &f, const Summary &s) {
                          {"scratch_bytes", s.scratchBytes},
                          {"max_live_bytes", s.liveBytes},
                          {"weight_bytes", s.weightBytes}};
+  if (layered)
+    top["layer_by_layer"] =
+        llvm::json::Object{{"macs", layered->macs},
+                           {"scratch_bytes", layered->scratchBytes}};
   llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(top)))
                << '\n';
+}
+
+/// The summary of `module` compiled (without emitting code) for the
+/// target.
+llvm::Expected<Summary> summarizeModule(Module &module) {
+  CompileOptions opts;
+  opts.target = target.spec();
+  auto compiled = compileModule(module, opts, EmitKind::Nothing);
+  if (!compiled)
+    return compiled.takeError();
+  auto f = entryFunction(module);
+  if (!f)
+    return f.takeError();
+  return summarize(**f, *compiled);
+}
+
+/// The model scheduled with a budget every schedule meets: layer by layer.
+llvm::Expected<LayerByLayer> layerByLayer() {
+  PipelineOptions pipeline;
+  pipeline.maxRam = std::numeric_limits<int64_t>::max();
+  auto module = loadScheduled(modelPath, target.spec(), pipeline);
+  if (!module)
+    return module.takeError();
+  auto s = summarizeModule(*module);
+  if (!s)
+    return s.takeError();
+  return LayerByLayer{s->macs, s->scratchBytes,
+                      timelineOf(*s, "layer by layer")};
 }
 
 llvm::Error inspectModel() {
@@ -215,20 +309,30 @@ llvm::Error inspectModel() {
     printModule(*module, llvm::outs(), opts);
     return llvm::Error::success();
   }
-  CompileOptions opts;
-  opts.target = target.spec();
-  auto compiled = compileModule(*module, opts, EmitKind::Nothing);
-  if (!compiled)
-    return compiled.takeError();
-  auto f = entryFunction(*module);
-  if (!f)
-    return f.takeError();
-  Summary s = summarize(**f, *compiled);
+  auto s = summarizeModule(*module);
+  if (!s)
+    return s.takeError();
+  std::optional<LayerByLayer> layered;
+  if (segmentCount(*s) > 0 || !plotPath.empty()) {
+    auto l = layerByLayer();
+    if (!l)
+      return l.takeError();
+    layered = std::move(*l);
+  }
+  const Function &f = **entryFunction(*module);
   if (format == Format::Json)
-    printJson(**f, s);
+    printJson(f, *s, layered);
   else
-    printText(**f, s);
-  return llvm::Error::success();
+    printText(f, *s, layered);
+  if (plotPath.empty())
+    return llvm::Error::success();
+  std::vector<MemoryTimeline> timelines = {layered->timeline};
+  if (segmentCount(*s) > 0)
+    timelines.push_back(timelineOf(*s, "patch by patch"));
+  return writeMemoryPlot(plotPath,
+                         fmt::format("{}: arena bytes live per step",
+                                     llvm::sys::path::filename(modelPath).str()),
+                         timelines);
 }
 
 int inspect() {

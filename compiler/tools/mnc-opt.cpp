@@ -44,6 +44,10 @@ static cl::opt<std::string>
     features("mattr", cl::desc("Target features (+a,-b), with --target"),
              cl::value_desc("features"), cl::cat(category));
 
+static cl::opt<int64_t>
+    maxRam("max-ram", cl::desc("The scratch budget fuse-blocks fits, in bytes"),
+           cl::value_desc("BYTES"), cl::cat(category));
+
 /// The pass flags, kept in command-line order.
 static cl::list<const PassInfo *, bool, cl::parser<const PassInfo *>>
     passList(cl::desc("Passes, run in the order given:"), cl::cat(category));
@@ -146,6 +150,8 @@ int main(int argc, char **argv) {
   // A pass named on the command line does its work: --quantize quantizes.
   PassOptions passOpts;
   passOpts.quantizeWeights = true;
+  if (maxRam.getNumOccurrences())
+    passOpts.maxRam = maxRam;
   if (!triple.empty()) {
     auto target = kernelTarget({triple, cpu, features});
     if (!target) {

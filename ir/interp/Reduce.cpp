@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace mnc::interp {
 namespace {
@@ -24,9 +25,16 @@ Results reduce(const EvalCtx &c, double init, Step step, Finish finish) {
       stridesOf(shape), broadcastStrides(kept, shape)};
   Tensor out = c.newResult();
   std::vector<double> acc(out.numElements(), init);
-  const float *in = x.data<float>();
+  // A quantized operand is reduced dequantized (ir/Ops.def).
+  std::optional<QuantIndexer> q;
+  if (x.type.isQuantized())
+    q.emplace(x.type);
+  auto at = [&](int64_t i) {
+    return q ? math::dequantize(x.getAsInt(i), q->scale(i), q->zeroPoint(i))
+             : x.data<float>()[i];
+  };
   forEachIndex(shape, strides, [&](const std::array<int64_t, 2> &o) {
-    acc[o[1]] = step(acc[o[1]], double(in[o[0]]));
+    acc[o[1]] = step(acc[o[1]], double(at(o[0])));
   });
   int64_t count = x.numElements() / std::max<int64_t>(out.numElements(), 1);
   float *y = out.data<float>();

@@ -50,7 +50,8 @@ runScheduled(const Module &m, llvm::ArrayRef<Tensor> inputs,
   auto target = kernelTarget(opts.target);
   if (!target)
     return target.takeError();
-  PassOptions passOpts{*target};
+  PassOptions passOpts;
+  passOpts.target = *target;
   for (llvm::StringRef flag :
        {"fuse-epilogues", "select-kernels", "plan-memory"})
     if (auto err = lookupPass(flag)->run(scheduled, passOpts))

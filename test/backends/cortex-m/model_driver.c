@@ -4,11 +4,11 @@
  * with newlib semihosting file I/O (the paths are host paths either way),
  * so firmware and host runs can be compared byte for byte.
  *
- * With -DSYSTICK_TICKS (Cortex-M firmware only, bench/arm.sh) it also prints
- * "ticks N": the SysTick ticks of the processor clock that model_run took.
- * Under qemu-system-arm -icount shift=0 every instruction takes 1 ns of
- * virtual time, so N times the tick period in ns is the instruction count.
- * SysTick counts down 24 bits; its interrupt counts the reloads. */
+ * With -DSYSTICK_TICKS (Cortex-M firmware only, bench/arm.sh, which links
+ * examples/firmware/systick.c) it also prints "ticks N": the SysTick ticks
+ * of the processor clock that model_run took. Under qemu-system-arm
+ * -icount shift=0 every instruction takes 1 ns of virtual time, so N times
+ * the tick period in ns is the instruction count. */
 #include "model.h"
 
 #include <stdint.h>
@@ -16,44 +16,7 @@
 #include <string.h>
 
 #ifdef SYSTICK_TICKS
-/* SysTick, ICSR and VTOR registers (ARMv7-M ARM B3.3.2, B3.2.4, B3.2.5). */
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018)
-#define ICSR (*(volatile uint32_t *)0xE000ED04)
-#define VTOR (*(volatile uintptr_t *)0xE000ED08)
-#define RELOAD 0xFFFFFFu
-
-static volatile uint32_t reloads;
-static void systick(void) { ++reloads; }
-
-/* The startup code's table with the SysTick entry (15) replaced, in RAM
- * (VTOR needs 128-byte alignment for up to 32 entries). */
-static void (*vectors[16])(void) __attribute__((aligned(128)));
-
-static void startTicks(void) {
-  memcpy(vectors, (const void *)VTOR, sizeof vectors);
-  vectors[15] = systick;
-  VTOR = (uintptr_t)vectors;
-  __asm volatile("dsb\n\tisb");
-  SYST_RVR = RELOAD;
-  SYST_CVR = 0;
-  SYST_CSR = 7; /* processor clock, interrupt on reload, enabled */
-  while (SYST_CVR == 0) /* until the first load from SYST_RVR */
-    ;
-}
-
-/* Ticks since startTicks. A reload whose interrupt is still pending counts
- * too; the value is read again so that none can fall between the reads. */
-static uint64_t ticks(void) {
-  uint32_t before, value, pending;
-  do {
-    before = reloads;
-    value = SYST_CVR;
-    pending = ICSR >> 26 & 1; /* PENDSTSET */
-  } while (before != reloads || SYST_CVR > value);
-  return (uint64_t)(before + pending) * (RELOAD + 1) + (RELOAD - value);
-}
+#include "systick.h"
 #endif
 
 static unsigned char scratch[MODEL_SCRATCH_SIZE]
@@ -84,12 +47,12 @@ int main(void) {
   const void *inputs[] = {input};
   void *outputs[] = {output};
 #ifdef SYSTICK_TICKS
-  startTicks();
-  uint64_t start = ticks();
+  systick_start();
+  uint64_t start = systick_ticks();
 #endif
   int rc = model_run(inputs, outputs, scratch);
 #ifdef SYSTICK_TICKS
-  uint64_t stop = ticks();
+  uint64_t stop = systick_ticks();
   printf("ticks %lu\n", (unsigned long)(stop - start));
 #endif
   if (rc != 0) {
