@@ -131,6 +131,7 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   Lowering l(f, plan, *module, fn);
   l.target = kernelTargetOf(tm);
   l.lanes = l.target.lanes;
+  l.splitKernels = !tm.getTargetTriple().isOSUnknown();
   l.intRounding = intRounding(tm);
   l.mveRounding = l.intRounding == Lowering::IntRounding::Vcvtr &&
                   tm.getMCSubtargetInfo()->checkFeatures("+mve.fp");

@@ -165,7 +165,7 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
                                 std::nullopt))
     return err;
   llvm::Function *chunk = nullptr;
-  if (parallelUnits >= 2 && !kernelMayFail &&
+  if (splitKernels && parallelUnits >= 2 && !kernelMayFail &&
       opMacs(f, op) >= kMinParallelMacs) {
     chunk = kernelFunction(".task", {idxTy, idxTy});
     Task share{chunk->getArg(args.size()), chunk->getArg(args.size() + 1)};

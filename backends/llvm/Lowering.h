@@ -44,6 +44,10 @@ public:
   /// the lowering emits.
   KernelTarget target;
   unsigned lanes = 1;
+  /// Whether kernels get tasks (see lowerAsKernel): not on targets without
+  /// an operating system, which have no threads to lend and need the
+  /// flash a kernel's second copy takes.
+  bool splitKernels = true;
 
   /// The last of the ops fused into `op` as its epilogue (see
   /// MemoryPlan::producerOf), or null.
@@ -61,11 +65,11 @@ public:
   /// op's non-constant operands and results, its epilogue's, and its
   /// workspace) are noalias: the memory plan keeps them disjoint, and
   /// without that knowledge LLVM cannot vectorize across arena pointers.
-  /// If the kernel has a parallel loop (parallelLoop, blocks) of at least
-  /// two iterations, cannot fail and does at least kMinParallelMacs
-  /// multiply-accumulates, it is emitted a second time as a task: with a
-  /// pool of more than one thread, NAME_run_parallel runs the tasks
-  /// through the pool instead of the kernel.
+  /// With splitKernels, if the kernel has a parallel loop (parallelLoop,
+  /// blocks) of at least two iterations, cannot fail and does at least
+  /// kMinParallelMacs multiply-accumulates, it is emitted a second time as
+  /// a task: with a pool of more than one thread, NAME_run_parallel runs
+  /// the tasks through the pool instead of the kernel.
   llvm::Error lowerAsKernel(const Op &op);
   /// Emits the functions the pool calls (the tasks' entry points), once
   /// every kernel is lowered; returns the workspace bytes each task but the
