@@ -76,26 +76,27 @@ compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   if (auto err = checkAddressable(**f, *plan, **tm))
     return err;
   llvm::LLVMContext ctx;
-  auto module = lowerFunction(**f, *plan, opts.name, **tm, ctx);
-  if (!module)
-    return module.takeError();
+  auto lowered = lowerFunction(**f, *plan, opts.name, **tm, ctx);
+  if (!lowered)
+    return lowered.takeError();
+  llvm::Module &module = *lowered->module;
   CompileResult result;
-  result.header = writeHeader(**f, *plan, opts.name);
+  result.header = writeHeader(**f, *plan, opts.name, lowered->taskWorkspace);
   result.plan = std::move(*plan);
   // Counting the weights needs only the passes that drop and merge
   // constants; O3 on a long chain of ops would take minutes.
-  optimizeModule(**module, **tm,
+  optimizeModule(module, **tm,
                  emit == EmitKind::Nothing ? Optimization::Constants
                                            : Optimization::Full);
-  result.weightBytes = constantBytes(**module);
+  result.weightBytes = constantBytes(module);
   if (emit == EmitKind::Nothing)
     return result;
   if (emit == EmitKind::LLVMIR) {
     llvm::raw_string_ostream os(result.code);
-    (*module)->print(os, nullptr);
+    module.print(os, nullptr);
     return result;
   }
-  auto code = emitMachineCode(**module, **tm,
+  auto code = emitMachineCode(module, **tm,
                               emit == EmitKind::Object ? FileKind::Object
                                                        : FileKind::Assembly);
   if (!code)

@@ -112,8 +112,61 @@ static std::string typedWrapper(const Function &f, llvm::StringRef name) {
       array("void *const outputs", outs));
 }
 
+/// The parallel-for hook type, defined once whichever of this header and
+/// runtime/mnc_runtime.h (which defines the same type under the same
+/// guard) comes first.
+static const char *const kParallelForType =
+    "/* The parallel-for hook (runtime/mnc_runtime.h defines the same type):\n"
+    " * parallel_for(ctx, task, arg, n) runs task(arg, i) for every i in\n"
+    " * [0, n), possibly on several threads, and returns when all have run;\n"
+    " * num_threads is how many threads it runs them on. */\n"
+    "#ifndef MNC_PARALLEL_FOR_DEFINED\n"
+    "#define MNC_PARALLEL_FOR_DEFINED\n"
+    "typedef struct {\n"
+    "  void (*parallel_for)(void *ctx, void (*task)(void *arg, size_t i),\n"
+    "                       void *arg, size_t n);\n"
+    "  void *ctx;\n"
+    "  size_t num_threads;\n"
+    "} mnc_parallel_for;\n"
+    "#endif\n\n";
+
+/// NAME_run_parallel, its scratch formula and the hook type it takes.
+static std::string parallelEntry(const MemoryPlan &plan, llvm::StringRef name,
+                                 int64_t taskWorkspace) {
+  std::string upper = name.upper();
+  std::string out = kParallelForType;
+  out += fmt::format(
+      "/* Scratch bytes {0}_run_parallel uses with a pool of n threads: each\n"
+      " * task of a split layer but the first takes {1}_TASK_WORKSPACE_SIZE\n"
+      " * bytes after {1}_SCRATCH_SIZE rounded up to {1}_SCRATCH_ALIGN. */\n"
+      "#define {1}_TASK_WORKSPACE_SIZE {2}u\n",
+      name.str(), upper, taskWorkspace);
+  if (taskWorkspace == 0)
+    out += fmt::format(
+        "#define {0}_SCRATCH_SIZE_PARALLEL(n) {0}_SCRATCH_SIZE\n", upper);
+  else
+    out += fmt::format(
+        "#define {0}_SCRATCH_SIZE_PARALLEL(n) \\\n"
+        "  ((n) > 1 ? {1}u + ((n) - 1) * {0}_TASK_WORKSPACE_SIZE \\\n"
+        "           : {0}_SCRATCH_SIZE)\n",
+        upper, llvm::alignTo(plan.size, kScratchAlign));
+  out += fmt::format(
+      "\n/* Runs the model once as {0}_run does, the large layers split into\n"
+      " * tasks that pool->parallel_for runs, at most pool->num_threads of\n"
+      " * them per layer. The outputs are the bytes {0}_run writes. With a\n"
+      " * null pool or fewer than two threads it is {0}_run. scratch:\n"
+      " * {1}_SCRATCH_SIZE_PARALLEL(pool->num_threads) bytes aligned to\n"
+      " * {1}_SCRATCH_ALIGN. parallel_for is called from the calling thread,\n"
+      " * one layer at a time, and the object calls nothing else. */\n"
+      "int {0}_run_parallel(const void *const inputs[],\n"
+      "                     void *const outputs[], void *scratch,\n"
+      "                     const mnc_parallel_for *pool);\n\n",
+      name.str(), upper);
+  return out;
+}
+
 std::string writeHeader(const Function &f, const MemoryPlan &plan,
-                        llvm::StringRef name) {
+                        llvm::StringRef name, int64_t taskWorkspace) {
   std::string upper = name.upper();
   std::string out;
   out += fmt::format(
@@ -124,7 +177,8 @@ std::string writeHeader(const Function &f, const MemoryPlan &plan,
       " * scratch buffer of {1}_SCRATCH_SIZE bytes aligned to\n"
       " * {1}_SCRATCH_ALIGN. The object writes only the outputs and the\n"
       " * scratch buffer and has no global state, so calls on distinct\n"
-      " * scratch buffers may run concurrently. Quantized tensors hold\n"
+      " * scratch buffers may run concurrently. {0}_run_parallel splits\n"
+      " * the work across the caller's threads. Quantized tensors hold\n"
       " * q with real = SCALE * (q - ZERO_POINT). */\n"
       "#ifndef {1}_MNC_H\n#define {1}_MNC_H\n\n"
       "#include <stddef.h>\n#include <stdint.h>\n\n"
@@ -170,6 +224,7 @@ std::string writeHeader(const Function &f, const MemoryPlan &plan,
       "           void *scratch);\n\n",
       upper, name.str());
   out += typedWrapper(f, name);
+  out += parallelEntry(plan, name, taskWorkspace);
   out += "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return out;
 }

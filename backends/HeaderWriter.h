@@ -31,8 +31,10 @@ llvm::Error checkSymbolName(llvm::StringRef name);
 /// character the way \x escapes do.
 std::string cStringLiteral(llvm::StringRef text);
 
-/// The header text for `f` compiled as `name` with arena `plan`.
+/// The header text for `f` compiled as `name` with arena `plan`, whose
+/// NAME_run_parallel gives each task but the first `taskWorkspace` bytes
+/// of workspace after the arena.
 std::string writeHeader(const Function &f, const MemoryPlan &plan,
-                        llvm::StringRef name);
+                        llvm::StringRef name, int64_t taskWorkspace);
 
 } // namespace mnc

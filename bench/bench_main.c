@@ -1,8 +1,11 @@
 /* Times one mnc-compiled model the way tools/ort/bench.mjs times ONNX
- * Runtime: in-process wall clock around NET_run after warm-up, median of
- * RUNS runs. Built by bench/run.sh against the header `net.h` of a model
- * compiled with `--name net`; prints one JSON line. */
+ * Runtime: in-process wall clock around net_run after warm-up, median of
+ * RUNS runs; with THREADS above 1, net_run_parallel on a pool of that many
+ * threads (runtime/mnc_pthread.h). Built by bench/run.sh against the
+ * header `net.h` of a model compiled with `--name net`; prints one JSON
+ * line. */
 #define _POSIX_C_SOURCE 199309L
+#include "mnc_pthread.h"
 #include "net.h"
 
 #include <stdio.h>
@@ -43,33 +46,54 @@ static int readNpy(const char *path, void *dst, size_t bytes) {
   return 0;
 }
 
+/* One run: net_run, or net_run_parallel on `pool`. */
+static int run(const void *const inputs[], void *const outputs[], void *scratch,
+               const mnc_parallel_for *pool) {
+  return pool ? net_run_parallel(inputs, outputs, scratch, pool)
+              : net_run(inputs, outputs, scratch);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: bench INPUT.npy RUNS WARMUP\n");
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: bench INPUT.npy RUNS WARMUP [THREADS]\n");
     return 2;
   }
   int runs = atoi(argv[2]), warmup = atoi(argv[3]);
+  size_t threads = argc == 5 ? strtoul(argv[4], NULL, 10) : 1;
+  mnc_pthread_pool pool;
+  mnc_parallel_for hook, *parallel = NULL;
+  if (threads > 1) {
+    if (mnc_pthread_pool_init(&pool, threads) != MNC_OK) {
+      fprintf(stderr, "bench: cannot start %zu threads\n", threads);
+      return 1;
+    }
+    hook = mnc_pthread_parallel_for(&pool);
+    parallel = &hook;
+  }
+  size_t scratchBytes = NET_SCRATCH_SIZE_PARALLEL(threads);
   void *input = aligned_alloc(64, (NET_INPUT0_BYTES + 63) / 64 * 64);
   void *scratch = aligned_alloc(NET_SCRATCH_ALIGN,
-                                (NET_SCRATCH_SIZE + NET_SCRATCH_ALIGN) /
+                                (scratchBytes + NET_SCRATCH_ALIGN) /
                                     NET_SCRATCH_ALIGN * NET_SCRATCH_ALIGN);
   void *outputs[1] = {malloc(NET_OUTPUT0_BYTES)};
   const void *inputs[1] = {input};
   if (readNpy(argv[1], input, NET_INPUT0_BYTES))
     return 1;
   for (int i = 0; i < warmup; ++i)
-    net_run(inputs, outputs, scratch);
+    run(inputs, outputs, scratch, parallel);
   double *times = malloc(sizeof(double) * runs);
   for (int i = 0; i < runs; ++i) {
     double start = nowMs();
-    if (net_run(inputs, outputs, scratch) != 0)
+    if (run(inputs, outputs, scratch, parallel) != 0)
       return 1;
     times[i] = nowMs() - start;
   }
+  if (parallel)
+    mnc_pthread_pool_destroy(&pool);
   qsort(times, runs, sizeof(double), compareDoubles);
   double median =
       runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
-  printf("{\"median_ms\":%.4f,\"min_ms\":%.4f,\"threads\":1,\"runs\":%d}\n",
-         median, times[0], runs);
+  printf("{\"median_ms\":%.4f,\"min_ms\":%.4f,\"threads\":%zu,\"runs\":%d}\n",
+         median, times[0], threads, runs);
   return 0;
 }

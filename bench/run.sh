@@ -4,22 +4,26 @@
 # (QOperator) and MobileNetV2 1.0 224 quantized to int8 QDQ by
 # tools/models/quantize_qdq.py (ONNX Runtime's quantize_static layout), and
 # times mnc's object against ONNX Runtime on the same model and input in
-# one run: ORT with 1 and 2 threads, mnc single-threaded. Prints milliseconds
-# (median) and the mnc/ORT ratio (below 1: mnc is faster). Not a test: there
-# is no pass/fail on time.
+# one run: each with 1 thread and with --threads N (default 2; mnc through
+# NAME_run_parallel on the pthread pool of runtime/mnc_pthread.h, ORT with
+# its intra-op thread count). Prints milliseconds (median), mnc/ORT at 1
+# and N threads and mnc(N)/mnc(1) (below 1: the left one is faster). Not a
+# test: there is no pass/fail on time.
 #
-# usage: bash bench/run.sh [--runs N] [--warmup N] [--only NAME,...]
+# usage: bash bench/run.sh [--runs N] [--warmup N] [--threads N]
+#                          [--only NAME,...]
 # MNC_BUILD=DIR uses an existing build tree instead of building build/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-runs=300 warmup=30 only=""
+runs=300 warmup=30 threads=2 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
   --runs) runs=$2; shift 2 ;;
   --warmup) warmup=$2; shift 2 ;;
+  --threads) threads=$2; shift 2 ;;
   --only) only=$2; shift 2 ;;
-  -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -40,23 +44,30 @@ cp "$work/models/mobilenet_v2.input.npy" "$qdq.input.npy"
 models="$models mobilenet_v2_int8 mobilenet_v2_qdq"
 
 median() { sed -n 's/.*"median_ms":\([0-9.]*\).*/\1/p'; }
+# ONNX Runtime's median on $model with $1 threads.
+ort() { node tools/ort/bench.mjs "$model" --input "input=$input" --threads "$1" --runs "$runs" --warmup "$warmup" | median; }
 
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
 isa=AVX2
 case " $flags " in *" avx512f "*) isa=AVX-512 ;; esac
 case " $flags " in *" avx512_vnni "*) isa="$isa+VNNI" ;; esac
-echo "CPU:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) ($isa), $(nproc) cores"
-printf '%-22s %10s %10s %10s %10s %10s\n' model "mnc ms" "ORT 1t" "ORT 2t" "mnc/ORT1" "mnc/ORT2"
+field() { grep -m1 "^$1[[:space:]]*:" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'; }
+echo "CPU: $(field 'model name') (family $(field 'cpu family'), model $(field model); $isa), $(nproc) cores"
+n=$threads
+printf '%-22s %9s %9s %9s %9s %10s %10s %10s\n' model "mnc 1t" "mnc ${n}t" \
+  "ORT 1t" "ORT ${n}t" "mnc/ORT 1" "mnc/ORT $n" "mnc $n/1"
 for m in $models; do
   case ",$only," in ,, | *",$m,"*) ;; *) continue ;; esac
   dir=$work/$m
   mkdir -p "$dir"
   model=$work/models/$m.onnx input=$work/models/$m.input.npy
   "$build/bin/mnc" compile "$model" -o "$dir/net.o" --header "$dir/net.h" --name net --mcpu native
-  cc -O2 -I"$dir" bench/bench_main.c "$dir/net.o" -o "$dir/bench"
-  mncMs=$("$dir/bench" "$input" "$runs" "$warmup" | median)
-  ort1=$(node tools/ort/bench.mjs "$model" --input "input=$input" --threads 1 --runs "$runs" --warmup "$warmup" | median)
-  ort2=$(node tools/ort/bench.mjs "$model" --input "input=$input" --threads 2 --runs "$runs" --warmup "$warmup" | median)
-  awk -v m="$m" -v a="$mncMs" -v b="$ort1" -v c="$ort2" \
-    'BEGIN { printf "%-22s %10s %10s %10s %10.2f %10.2f\n", m, a, b, c, a / b, a / c }'
+  cc -O2 -pthread -I"$dir" -Iruntime bench/bench_main.c "$dir/net.o" \
+    runtime/pthread.c runtime/parallel.c -o "$dir/bench"
+  mnc1=$("$dir/bench" "$input" "$runs" "$warmup" 1 | median)
+  mncN=$("$dir/bench" "$input" "$runs" "$warmup" "$n" | median)
+  ort1=$(ort 1)
+  ortN=$(ort "$n")
+  awk -v m="$m" -v a="$mnc1" -v b="$mncN" -v c="$ort1" -v d="$ortN" \
+    'BEGIN { printf "%-22s %9s %9s %9s %9s %10.2f %10.2f %10.2f\n", m, a, b, c, d, a / c, b / d, b / a }'
 done

@@ -200,14 +200,21 @@ int mnc_nms(const float *boxes, const float *scores, size_t n,
 
 /** A way to run task(arg, i) for every i in [0, n), possibly on several
  * threads, returning when all have finished: the form in which an
- * application will lend its threads to generated code. `ctx` is passed
- * back to parallel_for. runtime/mnc_pthread.h adapts a POSIX thread
- * pool. */
+ * application lends its threads to generated code (NAME_run_parallel).
+ * `ctx` is passed back to parallel_for; `num_threads` is how many threads
+ * it runs tasks on, which is how many tasks NAME_run_parallel splits a
+ * layer into at most (and what NAME_SCRATCH_SIZE_PARALLEL counts).
+ * runtime/mnc_pthread.h adapts a POSIX thread pool. Generated headers
+ * define the same type under the same guard, so either may come first. */
+#ifndef MNC_PARALLEL_FOR_DEFINED
+#define MNC_PARALLEL_FOR_DEFINED
 typedef struct {
   void (*parallel_for)(void *ctx, void (*task)(void *arg, size_t i), void *arg,
                        size_t n);
   void *ctx;
+  size_t num_threads;
 } mnc_parallel_for;
+#endif
 
 /** Runs task(arg, i) for i in [0, n) on the calling thread, in order. */
 void mnc_serial_for(void *ctx, void (*task)(void *arg, size_t i), void *arg,

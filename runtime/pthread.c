@@ -1,7 +1,65 @@
-/* The pthread pool: each call of parallel_for starts a new generation that
- * the workers wait for on `start`; each runs its range and the last to
- * finish signals `done`. */
+/* The pthread pool: each call of parallel_for starts a new generation,
+ * which the workers wait for; each runs its range and the last to finish
+ * brings `running` to 0. Generated code calls parallel_for once per split
+ * layer, tens of microseconds apart, so waiting only on condition
+ * variables would put a sleep and a wake-up (several microseconds each)
+ * around every layer: both sides first spin on the counters for up to
+ * kSpinNs, then sleep on `start` and `done`. After its first kPauseSpins
+ * spins (pause instructions: a hand-off of 0.3 us, where yielding ones
+ * take 2.7 us) a spin yields the processor (sched_yield), so that on a
+ * machine with more runnable threads than cores a spinning thread does
+ * not hold up the one it waits for: with one of two cores busy with
+ * another process, MobileNetV2 int8 on two threads took 6.0 ms waiting on
+ * condition variables alone, 2.6 ms yielding, 3.6 ms on one thread, and an
+ * empty parallel_for 115 us pausing for 2048 spins. The counters are read and written with the GCC/Clang
+ * __atomic builtins; the mutex orders the sleeps with the wake-ups. */
+#define _POSIX_C_SOURCE 199309L
 #include "mnc_pthread.h"
+
+#include <sched.h>
+#include <time.h>
+
+/* How long a waiting thread spins before it sleeps: longer than the
+ * layers left serial between two split ones take (tens of microseconds in
+ * MobileNetV2), short enough that an idle pool soon stops taking CPU
+ * time. */
+static const long kSpinNs = 200000;
+/* Spins that only pause before spins yield: a microsecond or two. */
+static const unsigned kPauseSpins = 128;
+
+static long nowNs(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void cpuRelax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/* One spin of a wait that started with *deadline and *spins at 0: says
+ * whether the wait may go on spinning (for kSpinNs; the clock is read
+ * every 16 spins). The first kPauseSpins spins only pause the CPU (a
+ * yield costs about a microsecond, which the next layer would wait for);
+ * the later ones yield it. */
+static int keepSpinning(long *deadline, unsigned *spins) {
+  long now;
+  if (++*spins < kPauseSpins) {
+    cpuRelax();
+    return 1;
+  }
+  sched_yield();
+  if (*spins % 16 != 0)
+    return 1;
+  now = nowNs();
+  if (*deadline == 0)
+    *deadline = now + kSpinNs;
+  return now < *deadline;
+}
 
 /* Thread t of `threads` runs [floor(n t / threads), floor(n (t + 1) /
  * threads)), computed without overflowing n t. */
@@ -22,30 +80,36 @@ static void *workerMain(void *p) {
   size_t id;
   pthread_mutex_lock(&pool->lock);
   id = ++pool->next_id;
-  for (;;) {
-    void (*task)(void *, size_t);
-    void *arg;
-    size_t n;
-    while (pool->generation == seen && !pool->stop)
-      pthread_cond_wait(&pool->start, &pool->lock);
-    if (pool->stop)
-      break;
-    seen = pool->generation;
-    task = pool->task, arg = pool->arg, n = pool->n;
-    pthread_mutex_unlock(&pool->lock);
-    runRange(task, arg, n, id, pool->num_workers + 1);
-    pthread_mutex_lock(&pool->lock);
-    if (--pool->running == 0)
-      pthread_cond_signal(&pool->done);
-  }
   pthread_mutex_unlock(&pool->lock);
+  for (;;) {
+    long deadline = 0;
+    unsigned spins = 0;
+    while (__atomic_load_n(&pool->generation, __ATOMIC_ACQUIRE) == seen &&
+           !__atomic_load_n(&pool->stop, __ATOMIC_ACQUIRE) &&
+           keepSpinning(&deadline, &spins))
+      ;
+    pthread_mutex_lock(&pool->lock);
+    while (__atomic_load_n(&pool->generation, __ATOMIC_ACQUIRE) == seen &&
+           !pool->stop)
+      pthread_cond_wait(&pool->start, &pool->lock);
+    pthread_mutex_unlock(&pool->lock);
+    if (__atomic_load_n(&pool->stop, __ATOMIC_ACQUIRE))
+      break;
+    seen = __atomic_load_n(&pool->generation, __ATOMIC_ACQUIRE);
+    runRange(pool->task, pool->arg, pool->n, id, pool->num_workers + 1);
+    if (__atomic_sub_fetch(&pool->running, 1, __ATOMIC_ACQ_REL) == 0) {
+      pthread_mutex_lock(&pool->lock);
+      pthread_cond_signal(&pool->done);
+      pthread_mutex_unlock(&pool->lock);
+    }
+  }
   return NULL;
 }
 
 static void stopWorkers(mnc_pthread_pool *pool, size_t started) {
   size_t t;
   pthread_mutex_lock(&pool->lock);
-  pool->stop = 1;
+  __atomic_store_n(&pool->stop, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&pool->start);
   pthread_mutex_unlock(&pool->lock);
   for (t = 0; t < started; ++t)
@@ -88,16 +152,22 @@ void mnc_pthread_pool_destroy(mnc_pthread_pool *pool) {
 static void poolFor(void *ctx, void (*task)(void *arg, size_t i), void *arg,
                     size_t n) {
   mnc_pthread_pool *pool = (mnc_pthread_pool *)ctx;
+  long deadline = 0;
+  unsigned spins = 0;
   pthread_mutex_lock(&pool->call_lock);
-  pthread_mutex_lock(&pool->lock);
+  /* Workers read these after they see the new generation. */
   pool->task = task, pool->arg = arg, pool->n = n;
-  pool->running = pool->num_workers;
-  ++pool->generation;
+  __atomic_store_n(&pool->running, pool->num_workers, __ATOMIC_RELAXED);
+  pthread_mutex_lock(&pool->lock);
+  __atomic_add_fetch(&pool->generation, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&pool->start);
   pthread_mutex_unlock(&pool->lock);
   runRange(task, arg, n, 0, pool->num_workers + 1);
+  while (__atomic_load_n(&pool->running, __ATOMIC_ACQUIRE) != 0 &&
+         keepSpinning(&deadline, &spins))
+    ;
   pthread_mutex_lock(&pool->lock);
-  while (pool->running > 0)
+  while (__atomic_load_n(&pool->running, __ATOMIC_ACQUIRE) > 0)
     pthread_cond_wait(&pool->done, &pool->lock);
   pthread_mutex_unlock(&pool->lock);
   pthread_mutex_unlock(&pool->call_lock);
@@ -107,5 +177,6 @@ mnc_parallel_for mnc_pthread_parallel_for(mnc_pthread_pool *pool) {
   mnc_parallel_for hook;
   hook.parallel_for = poolFor;
   hook.ctx = pool;
+  hook.num_threads = pool->num_workers + 1;
   return hook;
 }

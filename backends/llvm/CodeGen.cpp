@@ -16,14 +16,18 @@
 
 namespace mnc {
 
-static llvm::Function *declareRun(llvm::Module &module, llvm::StringRef name,
-                                  llvm::TargetMachine &tm) {
+/// Declares the external function `symbol` of `params` pointer arguments
+/// returning int, as the header declares it.
+static llvm::Function *declareEntry(llvm::Module &module,
+                                    llvm::StringRef symbol, unsigned params,
+                                    llvm::TargetMachine &tm) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
-  auto *type = llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx),
-                                       {ptrTy, ptrTy, ptrTy}, false);
+  llvm::SmallVector<llvm::Type *, 4> types(params, ptrTy);
+  auto *type =
+      llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), types, false);
   auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
-                                    name + "_run", module);
+                                    symbol, module);
   fn->setDoesNotThrow();
   fn->addFnAttr("no-builtins");
   fn->addFnAttr("target-cpu", tm.getTargetCPU());
@@ -32,9 +36,20 @@ static llvm::Function *declareRun(llvm::Module &module, llvm::StringRef name,
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   if (!tm.getTargetTriple().isOSBinFormatMachO())
     fn->setUWTableKind(llvm::UWTableKind::None);
-  for (unsigned i = 0; i < 3; ++i)
+  for (unsigned i = 0; i < params; ++i)
     fn->addParamAttr(i, llvm::Attribute::NoCapture);
   return fn;
+}
+
+/// Defines NAME_run(inputs, outputs, scratch) `fn` as NAME_run_parallel
+/// without a pool.
+static void defineSerialRun(llvm::Function *fn, llvm::Function *parallel) {
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(fn->getContext(), "entry", fn));
+  llvm::CallInst *call =
+      b.CreateCall(parallel, {fn->getArg(0), fn->getArg(1), fn->getArg(2),
+                              llvm::ConstantPointerNull::get(b.getPtrTy())});
+  call->setTailCall();
+  b.CreateRet(call);
 }
 
 /// Points each value at its storage: caller buffers for arguments and
@@ -103,16 +118,20 @@ static llvm::Error lowerTopLevel(Lowering &l, const Op &op) {
   return l.lowerAsKernel(op);
 }
 
-llvm::Expected<std::unique_ptr<llvm::Module>>
+llvm::Expected<LoweredModule>
 lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
               llvm::TargetMachine &tm, llvm::LLVMContext &ctx) {
   auto module = std::make_unique<llvm::Module>(name, ctx);
   module->setTargetTriple(tm.getTargetTriple().str());
   module->setDataLayout(tm.createDataLayout());
-  llvm::Function *fn = declareRun(*module, name, tm);
+  // NAME_run is declared first, so that it opens the assembly.
+  llvm::Function *serial = declareEntry(*module, (name + "_run").str(), 3, tm);
+  llvm::Function *fn =
+      declareEntry(*module, (name + "_run_parallel").str(), 4, tm);
   Lowering l(f, plan, *module, fn);
   l.target = kernelTargetOf(tm);
   l.lanes = l.target.lanes;
+  l.splitKernels = !tm.getTargetTriple().isOSUnknown();
   l.intRounding = intRounding(tm);
   l.mveRounding = l.intRounding == Lowering::IntRounding::Vcvtr &&
                   tm.getMCSubtargetInfo()->checkFeatures("+mve.fp");
@@ -126,13 +145,15 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
   for (unsigned i : copies)
     copyResult(l, fn, i);
   l.b.CreateRet(l.b.getInt32(0));
+  int64_t taskWorkspace = l.finishTasks();
+  defineSerialRun(serial, fn);
   std::string message;
   llvm::raw_string_ostream os(message);
   if (llvm::verifyModule(*module, &os))
     return llvm::make_error<InternalError>("internal error: invalid LLVM "
                                            "IR: " +
                                            message);
-  return module;
+  return LoweredModule{std::move(module), taskWorkspace};
 }
 
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,

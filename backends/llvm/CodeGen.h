@@ -14,9 +14,19 @@
 
 namespace mnc {
 
-/// Builds `int NAME_run(const void *const inputs[], void *const outputs[],
-/// void *scratch)` for `f` with the placements of `plan`, unoptimized.
-llvm::Expected<std::unique_ptr<llvm::Module>>
+/// A lowered function and what its header needs to know of the lowering.
+struct LoweredModule {
+  std::unique_ptr<llvm::Module> module;
+  /// Bytes of workspace each task of NAME_run_parallel but the first takes
+  /// after the arena (0 if no split kernel has a workspace).
+  int64_t taskWorkspace = 0;
+};
+
+/// Builds `int NAME_run_parallel(const void *const inputs[], void *const
+/// outputs[], void *scratch, const mnc_parallel_for *pool)` for `f` with
+/// the placements of `plan`, and `int NAME_run(inputs, outputs, scratch)`
+/// calling it without a pool, unoptimized.
+llvm::Expected<LoweredModule>
 lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
               llvm::TargetMachine &tm, llvm::LLVMContext &ctx);
 

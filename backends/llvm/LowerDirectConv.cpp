@@ -254,7 +254,8 @@ class DirectEmitter {
 public:
   DirectEmitter(Lowering &l, const Op &op, const Direct &d,
                 const KernelTile &tile, const ElementPolicy &p)
-      : l(l), b(l.b), op(op), d(d), tile(tile), p(p) {}
+      : l(l), b(l.b), op(op), d(d), tile(tile), p(p),
+        splitRows(d.oh > d.n * d.groups) {}
 
   void emit();
 
@@ -284,6 +285,9 @@ private:
   const Direct &d;
   KernelTile tile; ///< Output channels per block by one vector.
   const ElementPolicy &p;
+  /// Tasks split the output rows (each filling every group's planes) when
+  /// there are more of them than images times groups, else the latter.
+  bool splitRows;
 };
 
 void DirectEmitter::storePlane(llvm::Value *index, llvm::Value *value) {
@@ -381,7 +385,7 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
   ChannelBlock block{m0, b.CreateAdd(b.CreateMul(image, l.idx(d.m)), m0), {}};
   for (int64_t r = 0; r < count; ++r)
     block.channels.push_back(p.channel(b.CreateAdd(m0, l.idx(r))));
-  l.loop(0, d.oh, [&](llvm::Value *oy) {
+  auto row = [&](llvm::Value *oy) {
     llvm::Value *rowBase = b.CreateMul(oy, l.idx(d.stride * d.pitch));
     auto vector = [&](llvm::Value *ox, int64_t valid) {
       llvm::Value *col = b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(d.stride)));
@@ -393,7 +397,11 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
     });
     if (d.ow % l.lanes)
       vector(l.idx(full * l.lanes), d.ow % l.lanes);
-  });
+  };
+  if (splitRows)
+    l.parallelLoop(0, d.oh, row);
+  else
+    l.loop(0, d.oh, row);
 }
 
 void DirectEmitter::emit() {
@@ -401,7 +409,7 @@ void DirectEmitter::emit() {
   // The border stays the same for every group: only the interior is copied.
   l.loop(0, d.cg * d.rows * d.pitch,
          [&](llvm::Value *i) { storePlane(i, p.border()); });
-  l.loop(0, d.n * d.groups, [&](llvm::Value *ig) {
+  auto perGroup = [&](llvm::Value *ig) {
     llvm::Value *image = b.CreateUDiv(ig, l.idx(d.groups));
     llvm::Value *group = b.CreateURem(ig, l.idx(d.groups));
     fillGroup(image, group);
@@ -413,7 +421,11 @@ void DirectEmitter::emit() {
     if (d.mg % block)
       channelBlock(image, b.CreateAdd(firstOut, l.idx(d.mg - d.mg % block)),
                    d.mg % block);
-  });
+  };
+  if (splitRows)
+    l.loop(0, d.n * d.groups, perGroup);
+  else
+    l.parallelLoop(0, d.n * d.groups, perGroup);
 }
 
 } // namespace

@@ -309,10 +309,13 @@ private:
   /// One register tile: `rows` channels from m0, `pixels` pixels from p0.
   void tile(llvm::Value *image, llvm::Value *m0, int64_t rows, llvm::Value *p0,
             int64_t pixels);
-  /// Tiles over all channel blocks at pixel offset p0.
-  void channelBlocks(llvm::Value *image, llvm::Value *p0, int64_t pixels);
+  /// Tiles over all channel blocks at pixel offset p0 (a parallel loop
+  /// with `parallel`).
+  void channelBlocks(llvm::Value *image, llvm::Value *p0, int64_t pixels,
+                     bool parallel);
   /// Tiles over all pixel blocks at channel block m0.
-  void pixelBlocks(llvm::Value *image, llvm::Value *m0, int64_t rows);
+  void pixelBlocks(llvm::Value *image, llvm::Value *m0, int64_t rows,
+                   bool parallel);
 
   Lowering &l;
   llvm::IRBuilder<> &b;
@@ -370,22 +373,21 @@ void PointwiseEmitter::tile(llvm::Value *image, llvm::Value *m0, int64_t rows,
 }
 
 void PointwiseEmitter::channelBlocks(llvm::Value *image, llvm::Value *p0,
-                                     int64_t pixels) {
-  l.loop(0, g.m / g.rows, [&](llvm::Value *mb) {
-    tile(image, b.CreateMul(mb, l.idx(g.rows)), g.rows, p0, pixels);
-  });
-  if (g.m % g.rows)
-    tile(image, l.idx(g.m - g.m % g.rows), g.m % g.rows, p0, pixels);
+                                     int64_t pixels, bool parallel) {
+  l.blocks(
+      g.m, g.rows,
+      [&](llvm::Value *m0, int64_t rows) { tile(image, m0, rows, p0, pixels); },
+      parallel);
 }
 
 void PointwiseEmitter::pixelBlocks(llvm::Value *image, llvm::Value *m0,
-                                   int64_t rows) {
-  int64_t width = g.vectors * l.lanes;
-  l.loop(0, g.hw / width, [&](llvm::Value *pb) {
-    tile(image, m0, rows, b.CreateMul(pb, l.idx(width)), width);
-  });
-  if (g.hw % width)
-    tile(image, m0, rows, l.idx(g.hw - g.hw % width), g.hw % width);
+                                   int64_t rows, bool parallel) {
+  l.blocks(
+      g.hw, g.vectors * l.lanes,
+      [&](llvm::Value *p0, int64_t pixels) {
+        tile(image, m0, rows, p0, pixels);
+      },
+      parallel);
 }
 
 void PointwiseEmitter::emit() {
@@ -394,27 +396,30 @@ void PointwiseEmitter::emit() {
   // streamed once per pixel block. Each keeps the other operand's panel hot.
   // A policy that packs its inputs does so per pixel block: pixels outer.
   int64_t width = g.vectors * l.lanes;
-  bool pixelsOuter = policy.packsInputs() ||
-                     llvm::divideCeil(g.hw, width) * g.m <
-                         llvm::divideCeil(g.m, g.rows) * g.hw;
+  int64_t pixelBlockCount = llvm::divideCeil(g.hw, width),
+          channelBlockCount = llvm::divideCeil(g.m, g.rows);
+  bool pixelsOuter =
+      policy.packsInputs() || pixelBlockCount * g.m < channelBlockCount * g.hw;
+  // Tasks split the blocks of the dimension that has more of them (then
+  // with pixels outer and channels split, every task packs every block).
+  bool splitPixels = pixelBlockCount >= channelBlockCount;
   l.loop(0, g.n, [&](llvm::Value *image) {
     if (pixelsOuter) {
-      auto block = [&](llvm::Value *p0, int64_t pixels) {
-        policy.pack(b.CreateMul(image, l.idx(g.c * g.hw)), p0, pixels);
-        channelBlocks(image, p0, pixels);
-      };
-      l.loop(0, g.hw / width, [&](llvm::Value *pb) {
-        block(b.CreateMul(pb, l.idx(width)), width);
-      });
-      if (g.hw % width)
-        block(l.idx(g.hw - g.hw % width), g.hw % width);
+      l.blocks(
+          g.hw, width,
+          [&](llvm::Value *p0, int64_t pixels) {
+            policy.pack(b.CreateMul(image, l.idx(g.c * g.hw)), p0, pixels);
+            channelBlocks(image, p0, pixels, !splitPixels);
+          },
+          splitPixels);
       return;
     }
-    l.loop(0, g.m / g.rows, [&](llvm::Value *mb) {
-      pixelBlocks(image, b.CreateMul(mb, l.idx(g.rows)), g.rows);
-    });
-    if (g.m % g.rows)
-      pixelBlocks(image, l.idx(g.m - g.m % g.rows), g.m % g.rows);
+    l.blocks(
+        g.m, g.rows,
+        [&](llvm::Value *m0, int64_t rows) {
+          pixelBlocks(image, m0, rows, splitPixels);
+        },
+        !splitPixels);
   });
 }
 

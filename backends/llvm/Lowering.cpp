@@ -23,6 +23,7 @@ Lowering::Lowering(const Function &f, const MemoryPlan &plan,
   entry = llvm::BasicBlock::Create(module.getContext(), "entry", fn);
   b.SetInsertPoint(entry);
   scratchArg = fn->getArg(2);
+  readPool(fn->getArg(3));
   for (size_t j = 0; j < plan.producerOf.size(); ++j)
     if (plan.producerOf[j] >= 0)
       consumers[plan.producerOf[j]] = static_cast<int>(j);
@@ -95,6 +96,7 @@ void Lowering::returnIf(llvm::Value *failed, llvm::Value *code) {
   b.SetInsertPoint(bad);
   b.CreateRet(code);
   b.SetInsertPoint(ok);
+  kernelMayFail = true;
 }
 
 const Tensor *Lowering::constantOf(ValueId v) const {
@@ -115,7 +117,7 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
     return epilogue && v != epilogue->results[0] && defs[v] >= 0 &&
            llvm::is_contained(ops, &f.ops[defs[v]]);
   };
-  llvm::SmallVector<ValueId, 8> values;
+  llvm::SmallVector<ValueId, 8> values, internals;
   auto addValue = [&](ValueId v) {
     if (!internal(v) && ptrs[v] && !llvm::isa<llvm::Constant>(ptrs[v]) &&
         !llvm::is_contained(values, v))
@@ -124,52 +126,83 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
   for (const Op *o : ops) {
     for (ValueId v : o->operands)
       addValue(v);
-    for (ValueId v : o->results)
+    for (ValueId v : o->results) {
       addValue(v);
+      if (internal(v))
+        internals.push_back(v);
+    }
   }
   llvm::SmallVector<llvm::Value *, 8> args;
   for (ValueId v : values)
     args.push_back(ptrs[v]);
-  if (plan.workspaceOffsets[index] >= 0)
+  bool hasWorkspace = plan.workspaceOffsets[index] >= 0;
+  if (hasWorkspace)
     args.push_back(workspace(op));
 
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Function *run = b.GetInsertBlock()->getParent();
-  llvm::SmallVector<llvm::Type *, 8> params(args.size(), b.getPtrTy());
-  auto *kernel = llvm::Function::Create(
-      llvm::FunctionType::get(b.getInt32Ty(), params, false),
-      llvm::Function::InternalLinkage,
-      run->getName() + "." + mnemonic(op.kind) + "." + std::to_string(index),
-      module);
-  kernel->addFnAttrs(llvm::AttrBuilder(ctx, run->getAttributes().getFnAttrs()));
-  kernel->addFnAttr(llvm::Attribute::NoInline);
-  for (unsigned i = 0; i < args.size(); ++i) {
-    kernel->addParamAttr(i, llvm::Attribute::NoAlias);
-    kernel->addParamAttr(i, llvm::Attribute::NoCapture);
+  std::string name = fmt::format("{}_run.{}.{}", module.getName().str(),
+                                 mnemonic(op.kind).str(), index);
+  auto kernelFunction = [&](llvm::StringRef suffix,
+                            llvm::ArrayRef<llvm::Type *> extra) {
+    llvm::SmallVector<llvm::Type *, 8> params(args.size(), b.getPtrTy());
+    params.append(extra.begin(), extra.end());
+    auto *fn = llvm::Function::Create(
+        llvm::FunctionType::get(b.getInt32Ty(), params, false),
+        llvm::Function::InternalLinkage, name + suffix.str(), module);
+    fn->addFnAttrs(llvm::AttrBuilder(ctx, run->getAttributes().getFnAttrs()));
+    fn->addFnAttr(llvm::Attribute::NoInline);
+    for (unsigned i = 0; i < args.size(); ++i) {
+      fn->addParamAttr(i, llvm::Attribute::NoAlias);
+      fn->addParamAttr(i, llvm::Attribute::NoCapture);
+    }
+    return fn;
+  };
+  llvm::Function *kernel = kernelFunction("", {});
+  parallelUnits = 0;
+  kernelMayFail = false;
+  if (auto err = emitKernelBody(kernel, op, values, internals, hasWorkspace,
+                                std::nullopt))
+    return err;
+  llvm::Function *chunk = nullptr;
+  if (splitKernels && parallelUnits >= 2 && !kernelMayFail &&
+      opMacs(f, op) >= kMinParallelMacs) {
+    chunk = kernelFunction(".task", {idxTy, idxTy});
+    Task share{chunk->getArg(args.size()), chunk->getArg(args.size() + 1)};
+    if (auto err =
+            emitKernelBody(chunk, op, values, internals, hasWorkspace, share))
+      return err;
+    if (hasWorkspace)
+      taskWorkspace = std::max<int64_t>(
+          taskWorkspace,
+          llvm::alignTo(workspaceBytes(f)[index], kScratchAlign));
   }
-  // Kernels that cannot fail return a constant 0, which LLVM propagates.
-  llvm::Value *status = b.CreateCall(kernel, args);
-  returnIf(b.CreateICmpNE(status, i32(RunOk)), status);
-  llvm::IRBuilderBase::InsertPoint resume = b.saveIP();
+  callKernel(kernel, args, chunk, hasWorkspace);
+  return llvm::Error::success();
+}
 
+llvm::Error Lowering::emitKernelBody(llvm::Function *fn, const Op &op,
+                                     llvm::ArrayRef<ValueId> values,
+                                     llvm::ArrayRef<ValueId> internals,
+                                     bool withWorkspace,
+                                     std::optional<Task> share) {
+  llvm::IRBuilderBase::InsertPoint resume = b.saveIP();
   std::vector<llvm::Value *> outerPtrs = ptrs;
   llvm::BasicBlock *outerEntry = entry;
-  entry = llvm::BasicBlock::Create(ctx, "entry", kernel);
+  entry = llvm::BasicBlock::Create(module.getContext(), "entry", fn);
   b.SetInsertPoint(entry);
   for (unsigned i = 0; i < values.size(); ++i)
-    ptrs[values[i]] = kernel->getArg(i);
-  for (const Op *o : ops)
-    for (ValueId v : o->results)
-      if (internal(v))
-        ptrs[v] = nullptr;
-  workspaceArg = plan.workspaceOffsets[index] >= 0
-                     ? kernel->getArg(args.size() - 1)
-                     : nullptr;
+    ptrs[values[i]] = fn->getArg(i);
+  for (ValueId v : internals)
+    ptrs[v] = nullptr;
+  workspaceArg = withWorkspace ? fn->getArg(values.size()) : nullptr;
+  task = share;
   llvm::Error err = lowerOp(*this, op);
   b.CreateRet(i32(RunOk));
   ptrs = std::move(outerPtrs);
   entry = outerEntry;
   workspaceArg = nullptr;
+  task.reset();
   b.restoreIP(resume);
   return err;
 }

@@ -14,11 +14,23 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace mnc {
 
-/// Lowering state for one function.
+/// Kernels doing fewer multiply-accumulates than this stay serial in
+/// NAME_run_parallel, where handing them to a pool would cost about as much
+/// as it saves. runtime/mnc_pthread.h hands over in about 0.3 us, so most
+/// layers gain: MobileNetV2 0.35 96 fp32 on two threads of a Zen 4 took
+/// 0.31 ms splitting from 2^14 MACs, 0.36 from 2^16, 0.39 from 2^18 (0.44
+/// on one); MobileNetV2 1.0 224, 4.1 to 4.3 ms with any of them.
+constexpr int64_t kMinParallelMacs = 1 << 14;
+
+/// Lowering state for one function. `fn` is NAME_run_parallel(inputs,
+/// outputs, scratch, pool); see lowerAsKernel for how it splits kernels
+/// across the pool's threads.
 class Lowering {
 public:
   Lowering(const Function &f, const MemoryPlan &plan, llvm::Module &module,
@@ -35,6 +47,10 @@ public:
   /// the lowering emits.
   KernelTarget target;
   unsigned lanes = 1;
+  /// Whether kernels get tasks (see lowerAsKernel): not on targets without
+  /// an operating system, which have no threads to lend and need the
+  /// flash a kernel's second copy takes.
+  bool splitKernels = true;
 
   /// The last of the ops fused into `op` as its epilogue (see
   /// MemoryPlan::producerOf), or null.
@@ -52,7 +68,16 @@ public:
   /// op's non-constant operands and results, its epilogue's, and its
   /// workspace) are noalias: the memory plan keeps them disjoint, and
   /// without that knowledge LLVM cannot vectorize across arena pointers.
+  /// With splitKernels, if the kernel has a parallel loop (parallelLoop,
+  /// blocks) of at least two iterations, cannot fail and does at least
+  /// kMinParallelMacs multiply-accumulates, it is emitted a second time as
+  /// a task: with a pool of more than one thread, NAME_run_parallel runs
+  /// the tasks through the pool instead of the kernel.
   llvm::Error lowerAsKernel(const Op &op);
+  /// Emits the functions the pool calls (the tasks' entry points), once
+  /// every kernel is lowered; returns the workspace bytes each task but the
+  /// first takes after the arena (NAME_TASK_WORKSPACE_SIZE).
+  int64_t finishTasks();
 
   /// The kernel select-kernels chose for `op` (its `ukernel` attribute),
   /// checked to run it on this target: an error if there is none or it
@@ -131,6 +156,21 @@ public:
   /// loop by exactly that factor (never fully).
   void loop(int64_t lo, int64_t hi,
             llvm::function_ref<void(llvm::Value *)> body, unsigned unroll = 0);
+  /// The loop that NAME_run_parallel splits across threads: loop(lo, hi,
+  /// body) in the kernel; in its task, only the task's share of [lo, hi),
+  /// one of `count` contiguous ranges of nearly equal length. Everything
+  /// else a kernel emits runs in every task, so a kernel with a parallel
+  /// loop writes its results only inside it, and outside it only its
+  /// workspace (each task has its own). Parallel loops do not nest; one
+  /// kernel may have several in sequence.
+  void parallelLoop(int64_t lo, int64_t hi,
+                    llvm::function_ref<void(llvm::Value *)> body);
+  /// body(start, extent) for the blocks of `width` of [0, total): the full
+  /// blocks in a loop, then the rest, if any, as one shorter block. With
+  /// `parallel`, the blocks are a parallel loop.
+  void blocks(int64_t total, int64_t width,
+              llvm::function_ref<void(llvm::Value *, int64_t)> body,
+              bool parallel = false);
   /// A loop nest over every index of `shape` (row-major, last dim inner).
   void loopNest(llvm::ArrayRef<int64_t> shape,
                 llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)> body);
@@ -141,6 +181,42 @@ public:
   llvm::Value *local(llvm::Type *type);
 
 private:
+  /// The task being emitted: its index and how many tasks share the
+  /// parallel loops.
+  struct Task {
+    llvm::Value *index, *count;
+  };
+  /// A kernel emitted as a task, whose pool entry point finishTasks
+  /// writes: entry(ctx, i) loads the kernel's pointers from ctx (an
+  /// array of them, then the scratch pointer and the task count), replaces
+  /// the workspace by task i's and calls `chunk`.
+  struct PendingTask {
+    llvm::Function *entry, *chunk;
+    unsigned pointers;
+    bool hasWorkspace;
+  };
+  /// Lowers `op` into `fn`, whose first parameters are `values` (and then
+  /// the workspace if `withWorkspace`), as the task `share` or as the whole
+  /// kernel. `internals` are values the kernel computes without storing.
+  llvm::Error emitKernelBody(llvm::Function *fn, const Op &op,
+                             llvm::ArrayRef<ValueId> values,
+                             llvm::ArrayRef<ValueId> internals,
+                             bool withWorkspace, std::optional<Task> share);
+  /// Emits the call of `kernel` on `args`, or, with a task `chunk` for it,
+  /// the run through the pool when it has more than one thread.
+  void callKernel(llvm::Function *kernel, llvm::ArrayRef<llvm::Value *> args,
+                  llvm::Function *chunk, bool hasWorkspace);
+  /// Reads the fields of NAME_run_parallel's `pool` argument (or their
+  /// stand-ins without one) at entry.
+  void readPool(llvm::Value *pool);
+  /// for (i = begin; i < end; ++i) body(i) with run-time bounds.
+  void rangeLoop(llvm::Value *begin, llvm::Value *end,
+                 llvm::function_ref<void(llvm::Value *)> body);
+  /// The task's share [begin, end) of `units` iterations.
+  std::pair<llvm::Value *, llvm::Value *> taskShare(int64_t units);
+  /// Marks the start of a parallel loop of `units` iterations.
+  void enterParallelLoop(int64_t units);
+
   std::vector<int> defs;      ///< Defining op per value (-1: argument).
   std::vector<int> consumers; ///< Per op: the op fused into it, or -1.
   std::vector<llvm::Value *> ptrs;
@@ -148,6 +224,14 @@ private:
   llvm::Value *workspaceArg = nullptr; ///< Of the kernel being lowered.
   llvm::BasicBlock *entry;
   unsigned nextGlobal = 0;
+  /// The pool's fields, read once at entry (0 threads without a pool).
+  llvm::Value *poolFor = nullptr, *poolCtx = nullptr, *poolThreads = nullptr;
+  std::optional<Task> task;  ///< While emitting a task.
+  int64_t parallelUnits = 0; ///< Most iterations of a parallel loop.
+  bool inParallelLoop = false;
+  bool kernelMayFail = false; ///< returnIf ran in the kernel.
+  std::vector<PendingTask> pendingTasks;
+  int64_t taskWorkspace = 0; ///< Largest aligned task workspace.
 };
 
 /// Row-major strides of `shape` as seen from a broadcast result of rank

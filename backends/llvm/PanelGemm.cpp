@@ -268,12 +268,13 @@ void PanelEmitter::panel(llvm::Value *j0, int64_t count, int64_t columns) {
 }
 
 void PanelEmitter::emit() {
-  int64_t width = vectors * l.lanes;
-  l.loop(0, s.n / width, [&](llvm::Value *p) {
-    panel(b.CreateMul(p, l.idx(width)), vectors, width);
-  });
-  if (int64_t rest = s.n % width)
-    panel(l.idx(s.n - rest), llvm::divideCeil(rest, int64_t(l.lanes)), rest);
+  // Tasks split the panels.
+  l.blocks(
+      s.n, vectors * l.lanes,
+      [&](llvm::Value *j0, int64_t columns) {
+        panel(j0, llvm::divideCeil(columns, int64_t(l.lanes)), columns);
+      },
+      /*parallel=*/true);
 }
 
 /// B in panel order, see the file comment.

@@ -320,6 +320,7 @@ static int pthreadPool(char **argv) {
   mnc_parallel_for hook;
   hook.parallel_for = mnc_serial_for;
   hook.ctx = NULL;
+  hook.num_threads = 1;
 #if defined(__linux__)
   if (threads > 0) {
     check(mnc_pthread_pool_init(&pool, threads), "mnc_pthread_pool_init");
@@ -329,6 +330,7 @@ static int pthreadPool(char **argv) {
   if (threads > 0)
     fail("no threads without an operating system:", argv[2]);
 #endif
+  bad += hook.num_threads != (threads > 0 ? threads : 1);
   for (round = 1; round <= 100; ++round) {
     hook.parallel_for(hook.ctx, countTask, slots, n);
     for (i = 0; i < n; ++i)
