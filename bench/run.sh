@@ -7,23 +7,27 @@
 # one run: each with 1 thread and with --threads N (default 2; mnc through
 # NAME_run_parallel on the pthread pool of runtime/mnc_pthread.h, ORT with
 # its intra-op thread count). Prints milliseconds (median), mnc/ORT at 1
-# and N threads and mnc(N)/mnc(1) (below 1: the left one is faster). Not a
-# test: there is no pass/fail on time.
+# and N threads and mnc(N)/mnc(1) (below 1: the left one is faster). With
+# --max-ram BYTES, also mnc single-threaded compiled with that budget
+# (blocks run patch by patch, fuse-blocks) and its ratio to layer by layer
+# ("-" where the model cannot fit the budget). Not a test: there is no
+# pass/fail on time.
 #
 # usage: bash bench/run.sh [--runs N] [--warmup N] [--threads N]
-#                          [--only NAME,...]
+#                          [--max-ram BYTES] [--only NAME,...]
 # MNC_BUILD=DIR uses an existing build tree instead of building build/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-runs=300 warmup=30 threads=2 only=""
+runs=300 warmup=30 threads=2 maxram="" only=""
 while [ $# -gt 0 ]; do
   case "$1" in
   --runs) runs=$2; shift 2 ;;
   --warmup) warmup=$2; shift 2 ;;
   --threads) threads=$2; shift 2 ;;
+  --max-ram) maxram=$2; shift 2 ;;
   --only) only=$2; shift 2 ;;
-  -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -54,8 +58,10 @@ case " $flags " in *" avx512_vnni "*) isa="$isa+VNNI" ;; esac
 field() { grep -m1 "^$1[[:space:]]*:" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'; }
 echo "CPU: $(field 'model name') (family $(field 'cpu family'), model $(field model); $isa), $(nproc) cores"
 n=$threads
-printf '%-22s %9s %9s %9s %9s %10s %10s %10s\n' model "mnc 1t" "mnc ${n}t" \
+printf '%-22s %9s %9s %9s %9s %10s %10s %10s' model "mnc 1t" "mnc ${n}t" \
   "ORT 1t" "ORT ${n}t" "mnc/ORT 1" "mnc/ORT $n" "mnc $n/1"
+[ -z "$maxram" ] || printf ' %10s %10s' "patched 1t" "patched/1t"
+echo
 for m in $models; do
   case ",$only," in ,, | *",$m,"*) ;; *) continue ;; esac
   dir=$work/$m
@@ -69,5 +75,20 @@ for m in $models; do
   ort1=$(ort 1)
   ortN=$(ort "$n")
   awk -v m="$m" -v a="$mnc1" -v b="$mncN" -v c="$ort1" -v d="$ortN" \
-    'BEGIN { printf "%-22s %9s %9s %9s %9s %10.2f %10.2f %10.2f\n", m, a, b, c, d, a / c, b / d, b / a }'
+    'BEGIN { printf "%-22s %9s %9s %9s %9s %10.2f %10.2f %10.2f", m, a, b, c, d, a / c, b / d, b / a }'
+  if [ -n "$maxram" ]; then
+    mkdir -p "$dir/patched"
+    if "$build/bin/mnc" compile "$model" -o "$dir/patched/net.o" \
+      --header "$dir/patched/net.h" --name net --mcpu native \
+      --max-ram="$maxram" 2>/dev/null; then
+      cc -O2 -pthread -I"$dir/patched" -Iruntime bench/bench_main.c \
+        "$dir/patched/net.o" runtime/pthread.c runtime/parallel.c \
+        -o "$dir/patched/bench"
+      p1=$("$dir/patched/bench" "$input" "$runs" "$warmup" 1 | median)
+      awk -v p="$p1" -v a="$mnc1" 'BEGIN { printf " %10s %10.2f", p, p / a }'
+    else
+      printf ' %10s %10s' - -
+    fi
+  fi
+  echo
 done
