@@ -229,7 +229,7 @@ private:
       type.shape[3] = at.cols();
       auto result = b.create(copy.kind, copy.operands, copy.attrs, type);
       if (!result)
-        return makeInternalError(
+        return llvm::make_error<InternalError>(
             fmt::format("patch {} of a {}x{} schedule: {}", index, s.rows,
                         s.cols, llvm::toString(result.takeError())));
       local[op.results[0]] = *result;
@@ -255,10 +255,6 @@ private:
     if (parts.size() == 1)
       return parts.front();
     return b.create(OpKind::Concat, parts, {{"axis", axis}});
-  }
-
-  static llvm::Error makeInternalError(std::string message) {
-    return llvm::make_error<InternalError>(std::move(message));
   }
 
   Function &f;

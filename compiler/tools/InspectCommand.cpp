@@ -319,7 +319,10 @@ llvm::Error inspectModel() {
       return l.takeError();
     layered = std::move(*l);
   }
-  const Function &f = **entryFunction(*module);
+  auto entry = entryFunction(*module);
+  if (!entry)
+    return entry.takeError();
+  const Function &f = **entry;
   if (format == Format::Json)
     printJson(f, *s, layered);
   else
