@@ -276,6 +276,15 @@ int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
   return row(c.kernel).workspace(f, op, c);
 }
 
+int64_t executedMacs(const KernelChoice &c, const Function &f,
+                     const Op &op) {
+  int64_t macs = opMacs(f, op);
+  if (c.kernel != Kernel::F32DirectConv && c.kernel != Kernel::I8DirectConv)
+    return macs;
+  int64_t ow = f.type(op.results[0]).shape[3];
+  return macs / ow * llvm::alignTo(ow, c.tile.cols);
+}
+
 Int8MacShape int8MacShape(Isa isa) {
   switch (isa) {
   case Isa::Avx512Vnni:

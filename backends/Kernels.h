@@ -84,6 +84,11 @@ bool choiceFits(const KernelChoice &c, const Function &f, const Op &op,
 int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
                         const Op &op);
 
+/// Multiply-accumulates the kernel `c` executes for `op`, the lanes that
+/// vector padding wastes included: a direct conv computes each output row
+/// in whole vectors of `c.tile.cols` lanes.
+int64_t executedMacs(const KernelChoice &c, const Function &f, const Op &op);
+
 /// How the int8 1x1 kernel multiplies on `isa`: `group` input channels
 /// per i32 accumulator lane and reduction step (1 widened, 2 as i16 pairs,
 /// 4 as bytes or as two i16 pairs), and `laneBytes` bytes of packed inputs

@@ -1,6 +1,8 @@
 // fuse-blocks: decides which chains of blocks run patch by patch
 // (passes/Patches.h), and on how many patches, so that the scratch arena
-// fits a RAM budget with the fewest recomputed MACs.
+// fits a RAM budget with the least extra work: the MACs the kernels
+// execute beyond layer by layer, recomputed halos and the vector lanes a
+// narrower patch leaves idle (backends/Kernels.h executedMacs).
 //
 // Each block between two cuts has its layer-by-layer peak from one plan
 // of the function. A candidate segment (a chain of blocks on a grid) is
@@ -15,6 +17,7 @@
 #include "passes/Passes.h"
 #include "passes/Patches.h"
 
+#include "backends/Kernels.h"
 #include "backends/MemoryPlan.h"
 #include "ir/Errors.h"
 
@@ -37,24 +40,24 @@ constexpr std::pair<int64_t, int64_t> kGrids[] = {
 constexpr size_t kMaxSpan = 8;
 
 /// A patched segment's cost: the arena bytes live at its peak and the MACs
-/// its halos recompute.
+/// its kernels execute beyond layer by layer.
 struct Score {
   int64_t peak = 0;
-  int64_t extraMacs = 0;
+  int64_t extraWork = 0;
 };
 
 /// A schedule of the whole function: its patched segments and its cost.
 struct Plan {
   std::vector<PatchSchedule> segments;
   int64_t peak = 0;
-  int64_t extraMacs = 0;
+  int64_t extraWork = 0;
 };
 
 class Scheduler {
 public:
   Scheduler(const Function &f, const PassOptions &opts)
       : f(f), opts(opts), cuts(findCuts(f)), inArena(arenaValues(f)) {
-    MemoryPlan plan = planned(f);
+    MemoryPlan plan = planned(selected(f));
     auto peakOver = [&](int from, int to) {
       int64_t peak = 0;
       for (int i = from; i < to; ++i)
@@ -94,7 +97,7 @@ public:
         if (!*choice)
           continue;
         Plan candidate = extend(*best[i], (*choice)->first, (*choice)->second);
-        if (!best[j] || candidate.extraMacs < best[j]->extraMacs)
+        if (!best[j] || candidate.extraWork < best[j]->extraWork)
           best[j] = std::move(candidate);
       }
     }
@@ -121,7 +124,7 @@ public:
     Function patched = f;
     if (auto err = runInPatches(patched, plan.segments))
       return err;
-    return planned(patched).size;
+    return planned(selected(patched)).size;
   }
 
 private:
@@ -131,7 +134,7 @@ private:
     if (segment)
       plan.segments.push_back(*segment);
     plan.peak = std::max(plan.peak, score.peak);
-    plan.extraMacs += score.extraMacs;
+    plan.extraWork += score.extraWork;
     return plan;
   }
 
@@ -142,7 +145,7 @@ private:
     return false;
   }
 
-  /// The grid with the fewest MACs for blocks [i, j) that fits `budget`.
+  /// The grid with the least extra work for blocks [i, j) that fits `budget`.
   llvm::Expected<std::optional<std::pair<PatchSchedule, Score>>>
   cheapestGrid(size_t i, size_t j, int64_t budget) {
     const TensorType &out = f.type(cuts[j].value);
@@ -155,13 +158,13 @@ private:
       if (!score)
         return score.takeError();
       if (score->peak <= budget &&
-          (!best || score->extraMacs < best->second.extraMacs))
+          (!best || score->extraWork < best->second.extraWork))
         best = {s, *score};
     }
     return best;
   }
 
-  /// The arena peak while segment `s` runs patched, and the MACs it adds.
+  /// The arena peak while segment `s` runs patched, and the work it adds.
   /// Planned alone, the segment's input and output are not in its arena;
   /// in the function's, when they are arena values, the input is live
   /// until its last slice and the output is written by the last op.
@@ -170,12 +173,13 @@ private:
     if (auto it = cache.find(key); it != cache.end())
       return it->second;
     Function g = segmentFunction(s);
-    int64_t macs = macCount(g);
+    int64_t before = work(selected(g));
     int last = static_cast<int>(g.ops.size()) - 1;
     if (auto err = runInPatches(
             g, {{{-1, s.from.value}, {last, s.to.value}, s.rows, s.cols}}))
       return err;
-    MemoryPlan plan = planned(g);
+    Function h = selected(g);
+    MemoryPlan plan = planned(h);
     size_t lastRead = 0;
     for (size_t k = 0; k < g.ops.size(); ++k)
       if (llvm::is_contained(g.ops[k].operands, s.from.value))
@@ -188,7 +192,7 @@ private:
       peak = std::max(peak, plan.liveBytes[k] +
                                 (k <= lastRead ? bytes(s.from.value) : 0) +
                                 (k + 1 == g.ops.size() ? bytes(s.to.value) : 0));
-    return cache[key] = {peak, macCount(g) - macs};
+    return cache[key] = {peak, work(h) - before};
   }
 
   /// The ops of segment `s` as a function of its input, the constants it
@@ -216,14 +220,30 @@ private:
     return g;
   }
 
-  /// The arena plan of `g` with the kernels and fusion groups the rest of
-  /// the pipeline gives it.
-  MemoryPlan planned(const Function &g) const {
+  /// `g` with the kernels and epilogue groups the rest of the pipeline
+  /// gives it.
+  Function selected(const Function &g) const {
     Module m{{g}};
     llvm::cantFail(fuseEpilogues(m));
     llvm::cantFail(selectKernels(m, opts));
-    const Function &h = m.functions.front();
+    return std::move(m.functions.front());
+  }
+
+  static MemoryPlan planned(const Function &h) {
     return planMemory(h, workspaceBytes(h), fusionProducers(h));
+  }
+
+  /// The MACs the kernels selected in `h` execute.
+  static int64_t work(const Function &h) {
+    int64_t total = 0;
+    for (const Op &op : h.ops) {
+      auto it = op.attrs.find("ukernel");
+      auto choice = it == op.attrs.end()
+                        ? std::nullopt
+                        : parseKernelName(op.getString("ukernel"));
+      total += choice ? executedMacs(*choice, h, op) : opMacs(h, op);
+    }
+    return total;
   }
 
   const Function &f;
@@ -249,7 +269,7 @@ llvm::Error budgetError(int64_t budget, int64_t smallest) {
 /// arena exceed the peak the blocks were fitted to, so when the plan
 /// fitted to the budget does not fit, lower peaks are tried: the budget
 /// less the excess, then a bisection between the smallest plan's peak and
-/// the budget; the fitting plan with the fewest recomputed MACs wins.
+/// the budget; the fitting plan with the least extra work wins.
 llvm::Expected<Plan> choosePlan(Scheduler &scheduler, const PassOptions &opts) {
   if (!opts.maxRam)
     return scheduler.smallest();
@@ -269,7 +289,7 @@ llvm::Expected<Plan> choosePlan(Scheduler &scheduler, const PassOptions &opts) {
       return size.takeError();
     if (*size > budget)
       return *size - budget;
-    if (!best || (*plan)->extraMacs < best->extraMacs)
+    if (!best || (*plan)->extraWork < best->extraWork)
       best = std::move(**plan);
     return 0;
   };

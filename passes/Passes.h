@@ -49,8 +49,8 @@ llvm::Error quantize(Module &m, const PassOptions &opts);
 llvm::Error foldQdq(Module &m);
 
 /// Runs chains of blocks patch by patch (passes/Patches.h) where that is
-/// needed for the arena to fit `opts.maxRam`, with the fewest recomputed
-/// MACs; an error giving the smallest arena mnc can schedule when none
+/// needed for the arena to fit `opts.maxRam`, with the least extra
+/// work (recomputed MACs and idle vector lanes, executedMacs); an error giving the smallest arena mnc can schedule when none
 /// fits. Without a budget, only microcontroller targets are patched, for
 /// the smallest arena. Run after fold-qdq and before the schedule passes,
 /// whose choices it predicts.

@@ -108,7 +108,7 @@ cl::opt<std::string> maxRam(
     "max-ram",
     cl::desc("Fit the scratch arena into BYTES (suffix K or M: KiB, MiB) by "
              "running chains of blocks patch by patch, with the fewest "
-             "recomputed MACs; an error when it cannot. Default: the fastest "
+             "extra MACs executed; an error when it cannot. Default: the fastest "
              "schedule, layer by layer, on hosts; the smallest arena on "
              "Cortex-M"),
     cl::value_desc("BYTES"), cl::sub(all()), cl::cat(targetOptions()));
