@@ -36,7 +36,8 @@ struct MemoryPlan {
   int64_t size = 0;
 };
 
-/// Liveness-based first-fit placement of `f`'s intermediate values, with
+/// Liveness-based first-fit placement of `f`'s intermediate values (the
+/// smaller arena of two placement orders), with
 /// `workspace[i]` bytes of workspace for op i. `producerOf` (empty, or one
 /// entry per op as in MemoryPlan) names ops fused into an earlier op; each
 /// such op must have one result, and the results of a producer and of the

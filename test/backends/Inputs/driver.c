@@ -11,8 +11,11 @@
 #define GUARD 64
 #define PATTERN 0xA5
 
-static unsigned char arena[2][GUARD + TINY_SCRATCH_SIZE + GUARD]
-    __attribute__((aligned(64)));
+/* Each model's arena starts TINY_SCRATCH_ALIGN-aligned after its guard. */
+#define ARENA_STRIDE                                                           \
+  ((GUARD + TINY_SCRATCH_SIZE + GUARD + TINY_SCRATCH_ALIGN - 1) /              \
+   TINY_SCRATCH_ALIGN * TINY_SCRATCH_ALIGN)
+static unsigned char arena[2][ARENA_STRIDE] __attribute__((aligned(64)));
 static unsigned char in[GUARD + TINY_INPUT0_BYTES + GUARD]
     __attribute__((aligned(64)));
 static unsigned char out[2][2][GUARD + TINY_OUTPUT0_BYTES + GUARD]
