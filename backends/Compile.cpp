@@ -76,13 +76,15 @@ compileModule(const Module &m, const CompileOptions &opts, EmitKind emit) {
   if (auto err = checkAddressable(**f, *plan, **tm))
     return err;
   llvm::LLVMContext ctx;
-  auto lowered = lowerFunction(**f, *plan, opts.name, **tm, ctx);
+  auto lowered = lowerFunction(**f, *plan, opts.name, **tm, ctx, opts.profile);
   if (!lowered)
     return lowered.takeError();
   llvm::Module &module = *lowered->module;
   CompileResult result;
-  result.header = writeHeader(**f, *plan, opts.name, lowered->taskWorkspace);
+  result.header = writeHeader(**f, *plan, opts.name, lowered->taskWorkspace,
+                              opts.profile ? &lowered->profileSteps : nullptr);
   result.plan = std::move(*plan);
+  result.profileSteps = lowered->profileSteps;
   // Counting the weights needs only the passes that drop and merge
   // constants; O3 on a long chain of ops would take minutes.
   optimizeModule(module, **tm,

@@ -18,6 +18,9 @@ struct CompileOptions {
   TargetSpec target;
   /// Prefix of the C symbols and header macros (NAME_run, NAME_...).
   std::string name = "model";
+  /// Also emit NAME_run_profiled, which times every kernel call with the
+  /// caller's clock (the header lists the steps).
+  bool profile = false;
 };
 
 /// What compileModule produces besides the header; Nothing stops after
@@ -31,6 +34,8 @@ struct CompileResult {
   /// Bytes of constant data (weights as packed for the kernels) the
   /// lowering puts in the object's read-only data.
   int64_t weightBytes = 0;
+  /// A profiling build's steps: the op of each kernel call, in order.
+  std::vector<size_t> profileSteps;
 };
 
 /// The function a module compiles to: "main", or its only function.
@@ -55,8 +60,18 @@ llvm::Error checkRunTarget(const TargetSpec &target);
 /// around both) and, on Linux, that nothing just outside any buffer was
 /// read (inaccessible pages around each; a fault is an InternalError
 /// naming the buffer).
+///
+/// With `profile` (host targets only), after that checked run the program
+/// runs the model `profile->runs` more times through NAME_run_profiled
+/// with a monotonic nanosecond clock, and `profile` gets the steps and
+/// their times.
+struct RunProfile {
+  unsigned runs = 0;
+  std::vector<size_t> steps;              ///< The op of each kernel call.
+  std::vector<std::vector<uint64_t>> ns;  ///< Per run, per step.
+};
 llvm::Expected<std::vector<Tensor>>
 runCompiled(const Module &m, llvm::ArrayRef<Tensor> inputs,
-            const CompileOptions &opts = {});
+            const CompileOptions &opts = {}, RunProfile *profile = nullptr);
 
 } // namespace mnc

@@ -165,8 +165,58 @@ static std::string parallelEntry(const MemoryPlan &plan, llvm::StringRef name,
   return out;
 }
 
+std::string profileStepName(const Function &f, size_t op) {
+  const Op &o = f.ops[op];
+  std::string kernel;
+  if (auto it = o.attrs.find("ukernel"); it != o.attrs.end())
+    kernel = " " + o.getString("ukernel").str();
+  return fmt::format("#{} {}{} {}", op, mnemonic(o.kind).str(), kernel,
+                     toString(f.type(o.results[0])));
+}
+
+/// NAME_run_profiled, its steps and the profiler type it takes.
+static std::string profiledEntry(const Function &f, llvm::StringRef name,
+                                 llvm::ArrayRef<size_t> steps) {
+  std::string upper = name.upper();
+  std::string out = fmt::format(
+      "/* Profiling build (mnc compile --profile). {0}_run_profiled runs the\n"
+      " * model as {0}_run does and times each of its {1}_PROFILE_STEPS\n"
+      " * kernel calls: profiler->clock(profiler->ctx) is read before and\n"
+      " * after each, and profiler->ticks[k] (an array of\n"
+      " * {1}_PROFILE_STEPS counters) grows by the ticks step k took, in\n"
+      " * whatever unit the clock counts. {1}_PROFILE_STEP_NAMES names the\n"
+      " * steps (\"#op mnemonic kernel output-type\"), {1}_PROFILE_STEP_MACS\n"
+      " * gives their multiply-accumulates. */\n"
+      "#ifndef MNC_PROFILER_DEFINED\n"
+      "#define MNC_PROFILER_DEFINED\n"
+      "typedef struct {{\n"
+      "  uint64_t (*clock)(void *ctx);\n"
+      "  void *ctx;\n"
+      "  uint64_t *ticks;\n"
+      "}} mnc_profiler;\n"
+      "#endif\n\n"
+      "#define {1}_PROFILE_STEPS {2}\n",
+      name.str(), upper, steps.size());
+  out += fmt::format("#define {}_PROFILE_STEP_NAMES {{", upper);
+  for (auto [k, op] : llvm::enumerate(steps))
+    out += fmt::format("{}\\\n  {}", k ? "," : "",
+                       cStringLiteral(profileStepName(f, op)));
+  out += fmt::format("}}\n#define {}_PROFILE_STEP_MACS {{", upper);
+  for (auto [k, op] : llvm::enumerate(steps))
+    out += fmt::format("{}{}ull", k ? (k % 6 ? ", " : ",\\\n  ") : "",
+                       opMacs(f, f.ops[op]));
+  out += fmt::format(
+      "}}\n"
+      "int {0}_run_profiled(const void *const inputs[],\n"
+      "                     void *const outputs[], void *scratch,\n"
+      "                     const mnc_profiler *profiler);\n\n",
+      name.str());
+  return out;
+}
+
 std::string writeHeader(const Function &f, const MemoryPlan &plan,
-                        llvm::StringRef name, int64_t taskWorkspace) {
+                        llvm::StringRef name, int64_t taskWorkspace,
+                        const std::vector<size_t> *profileSteps) {
   std::string upper = name.upper();
   std::string out;
   out += fmt::format(
@@ -225,6 +275,8 @@ std::string writeHeader(const Function &f, const MemoryPlan &plan,
       upper, name.str());
   out += typedWrapper(f, name);
   out += parallelEntry(plan, name, taskWorkspace);
+  if (profileSteps)
+    out += profiledEntry(f, name, *profileSteps);
   out += "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return out;
 }

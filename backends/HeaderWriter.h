@@ -33,8 +33,15 @@ std::string cStringLiteral(llvm::StringRef text);
 
 /// The header text for `f` compiled as `name` with arena `plan`, whose
 /// NAME_run_parallel gives each task but the first `taskWorkspace` bytes
-/// of workspace after the arena.
+/// of workspace after the arena. A profiling build's `profileSteps` (the
+/// op of each timed kernel call; null in other builds) add
+/// NAME_run_profiled and its steps.
 std::string writeHeader(const Function &f, const MemoryPlan &plan,
-                        llvm::StringRef name, int64_t taskWorkspace);
+                        llvm::StringRef name, int64_t taskWorkspace,
+                        const std::vector<size_t> *profileSteps = nullptr);
+
+/// What profile step `op` (a kernel call) is, as the header names it:
+/// "#INDEX MNEMONIC [KERNEL] OUTPUT-TYPE".
+std::string profileStepName(const Function &f, size_t op);
 
 } // namespace mnc

@@ -23,6 +23,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace mnc {
 namespace {
 
@@ -55,8 +57,12 @@ constexpr int kIndexErrorExit = 8;
 /// too: the handler names the buffer and exits 6. Through newlib's
 /// semihosting, firmware opens the same host files. Buffers are aligned by
 /// hand there: newlib has no posix_memalign behind its aligned_alloc.
+/// With `profileRuns`, the driver then runs NAME_run_profiled that many
+/// times and writes each run's ticks (uint64 ns per step) to
+/// `profilePath`.
 std::string driverSource(const Function &f, llvm::StringRef name,
-                         llvm::ArrayRef<std::string> paths) {
+                         llvm::ArrayRef<std::string> paths,
+                         unsigned profileRuns, llvm::StringRef profilePath) {
   std::string s =
       fmt::format(R"(#if defined(__linux__)
 #define _DEFAULT_SOURCE
@@ -166,6 +172,15 @@ static void save(const char *path, const unsigned char *p, size_t n) {{
   FILE *f = fopen(path, "wb");
   if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) exit(5);
 }}
+#if defined(__linux__)
+#include <time.h>
+static uint64_t nanoseconds(void *ctx) {{
+  struct timespec t;
+  (void)ctx;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}}
+#endif
 int main(void) {{
   const void *inputs[{0}_NUM_INPUTS + 1];
   void *outputs[{0}_NUM_OUTPUTS + 1];
@@ -202,6 +217,24 @@ int main(void) {{
     s += fmt::format("  ok &= unchanged({1}, in{1}, copy{1}, "
                      "{0}_INPUT{1}_BYTES);\n",
                      name.upper(), i);
+  if (profileRuns)
+    s += fmt::format(
+        "  {{\n"
+        "    static uint64_t ticks[{1}_PROFILE_STEPS];\n"
+        "    mnc_profiler profiler = {{nanoseconds, NULL, ticks}};\n"
+        "    FILE *f = fopen({2}, \"wb\");\n"
+        "    if (!f) exit(5);\n"
+        "    for (int r = 0; r < {3}; ++r) {{\n"
+        "      memset(ticks, 0, sizeof ticks);\n"
+        "      rc = {0}_run_profiled(inputs, outputs,\n"
+        "                            orNull(scratch, {1}_SCRATCH_SIZE),\n"
+        "                            &profiler);\n"
+        "      if (rc != {1}_OK) return 7;\n"
+        "      if (fwrite(ticks, sizeof ticks, 1, f) != 1) exit(5);\n"
+        "    }}\n"
+        "    if (fclose(f) != 0) exit(5);\n"
+        "  }}\n",
+        name.str(), name.upper(), cStringLiteral(profilePath), profileRuns);
   for (size_t i = 0; i < f.results.size(); ++i)
     s += fmt::format("  save({2}, out{1}, {0}_OUTPUT{1}_BYTES);\n",
                      name.upper(), i, cStringLiteral(paths[f.args.size() + i]));
@@ -448,12 +481,40 @@ llvm::Error checkRunTarget(const TargetSpec &target) {
   return machine ? llvm::Error::success() : machine.takeError();
 }
 
+/// Reads the driver's profile file into `profile`.
+llvm::Error readProfile(llvm::StringRef path, RunProfile &profile) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return fail("cannot read the profile the driver wrote");
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  size_t steps = profile.steps.size();
+  if (bytes.size() != profile.runs * steps * sizeof(uint64_t))
+    return fail(fmt::format("the profile has {} bytes, expected {} runs of "
+                            "{} steps",
+                            bytes.size(), profile.runs, steps));
+  profile.ns.assign(profile.runs, std::vector<uint64_t>(steps));
+  for (unsigned r = 0; r < profile.runs; ++r)
+    std::memcpy(profile.ns[r].data(),
+                bytes.data() + r * steps * sizeof(uint64_t),
+                steps * sizeof(uint64_t));
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
                                                 llvm::ArrayRef<Tensor> inputs,
-                                                const CompileOptions &opts) {
-  auto toolchain = toolchainFor(opts.target);
+                                                const CompileOptions &options,
+                                                RunProfile *profile) {
+  auto toolchain = toolchainFor(options.target);
   if (!toolchain)
     return toolchain.takeError();
+  if (profile && !isHost(options.target))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "--profile times compiled code on this machine only; for another "
+        "target, build with `mnc compile --profile` and call "
+        "NAME_run_profiled with a clock of that target");
+  CompileOptions opts = options;
+  opts.profile = profile != nullptr;
   auto compiled = compileModule(m, opts);
   if (!compiled)
     return compiled.takeError();
@@ -493,7 +554,9 @@ llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
     return err;
   if (auto err = writeFile(path("model.h"), compiled->header))
     return err;
-  if (auto err = writeFile(path("main.c"), driverSource(f, opts.name, files)))
+  unsigned runs = profile ? profile->runs : 0;
+  if (auto err = writeFile(path("main.c"), driverSource(f, opts.name, files,
+                                                        runs, path("profile"))))
     return err;
   std::vector<std::string> linkArgs = toolchain->linkFlags;
   if (const Board *board = toolchain->board) {
@@ -527,6 +590,11 @@ llvm::Expected<std::vector<Tensor>> runCompiled(const Module &m,
   if (auto err = runProgram(program, runArgs, path("run.log"),
                             "running the compiled model", indexError))
     return err;
+  if (profile) {
+    profile->steps = compiled->profileSteps;
+    if (auto err = readProfile(path("profile"), *profile))
+      return err;
+  }
   return readOutputs(f, llvm::ArrayRef(files).drop_front(inputs.size()));
 }
 

@@ -10,8 +10,10 @@
 # and N threads and mnc(N)/mnc(1) (below 1: the left one is faster). With
 # --max-ram BYTES, also mnc single-threaded compiled with that budget
 # (blocks run patch by patch, fuse-blocks) and its ratio to layer by layer
-# ("-" where the model cannot fit the budget). Not a test: there is no
-# pass/fail on time.
+# ("-" where the model cannot fit the budget). Then mnc's single-threaded
+# time per layer kind (stem, expand, depthwise, project, tail, ...) on
+# MobileNetV2 fp32 and int8, from `mnc run --profile`. Not a test: there
+# is no pass/fail on time.
 #
 # usage: bash bench/run.sh [--runs N] [--warmup N] [--threads N]
 #                          [--max-ram BYTES] [--only NAME,...]
@@ -91,4 +93,12 @@ for m in $models; do
     fi
   fi
   echo
+done
+for m in mobilenet_v2 mobilenet_v2_int8 mobilenet_v2_qdq; do
+  case ",$only," in ,, | *",$m,"*) ;; *) continue ;; esac
+  echo
+  echo "$m, 1 thread, time per layer kind (mnc run --profile, $runs runs):"
+  "$build/bin/mnc" run "$work/models/$m.onnx" \
+    --input "input=$work/models/$m.input.npy" --output-dir "$work/$m/profile" \
+    --mcpu native --profile --profile-runs "$runs" | sed -n '/^by layer kind/,$p'
 done

@@ -41,13 +41,16 @@ static llvm::Function *declareEntry(llvm::Module &module,
   return fn;
 }
 
-/// Defines NAME_run(inputs, outputs, scratch) `fn` as NAME_run_parallel
-/// without a pool.
-static void defineSerialRun(llvm::Function *fn, llvm::Function *parallel) {
+/// Defines `fn` as a call of `callee` with fn's arguments at the positions
+/// `from` gives (-1: a null pointer).
+static void defineForward(llvm::Function *fn, llvm::Function *callee,
+                          llvm::ArrayRef<int> from) {
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(fn->getContext(), "entry", fn));
-  llvm::CallInst *call =
-      b.CreateCall(parallel, {fn->getArg(0), fn->getArg(1), fn->getArg(2),
-                              llvm::ConstantPointerNull::get(b.getPtrTy())});
+  llvm::SmallVector<llvm::Value *, 5> args;
+  for (int i : from)
+    args.push_back(i < 0 ? llvm::ConstantPointerNull::get(b.getPtrTy())
+                         : static_cast<llvm::Value *>(fn->getArg(i)));
+  llvm::CallInst *call = b.CreateCall(callee, args);
   call->setTailCall();
   b.CreateRet(call);
 }
@@ -120,14 +123,25 @@ static llvm::Error lowerTopLevel(Lowering &l, const Op &op) {
 
 llvm::Expected<LoweredModule>
 lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
-              llvm::TargetMachine &tm, llvm::LLVMContext &ctx) {
+              llvm::TargetMachine &tm, llvm::LLVMContext &ctx,
+              bool profile) {
   auto module = std::make_unique<llvm::Module>(name, ctx);
   module->setTargetTriple(tm.getTargetTriple().str());
   module->setDataLayout(tm.createDataLayout());
   // NAME_run is declared first, so that it opens the assembly.
   llvm::Function *serial = declareEntry(*module, (name + "_run").str(), 3, tm);
-  llvm::Function *fn =
+  llvm::Function *parallel =
       declareEntry(*module, (name + "_run_parallel").str(), 4, tm);
+  // A profiling build lowers into a body with a profiler argument, which
+  // NAME_run_parallel passes null and NAME_run_profiled its own.
+  llvm::Function *profiled =
+      profile ? declareEntry(*module, (name + "_run_profiled").str(), 4, tm)
+              : nullptr;
+  llvm::Function *fn = parallel;
+  if (profile) {
+    fn = declareEntry(*module, (name + "_run.body").str(), 5, tm);
+    fn->setLinkage(llvm::Function::InternalLinkage);
+  }
   Lowering l(f, plan, *module, fn);
   l.target = kernelTargetOf(tm);
   l.lanes = l.target.lanes;
@@ -146,14 +160,18 @@ lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
     copyResult(l, fn, i);
   l.b.CreateRet(l.b.getInt32(0));
   int64_t taskWorkspace = l.finishTasks();
-  defineSerialRun(serial, fn);
+  defineForward(serial, parallel, {0, 1, 2, -1});
+  if (profile) {
+    defineForward(parallel, fn, {0, 1, 2, 3, -1});
+    defineForward(profiled, fn, {0, 1, 2, -1, 3});
+  }
   std::string message;
   llvm::raw_string_ostream os(message);
   if (llvm::verifyModule(*module, &os))
     return llvm::make_error<InternalError>("internal error: invalid LLVM "
                                            "IR: " +
                                            message);
-  return LoweredModule{std::move(module), taskWorkspace};
+  return LoweredModule{std::move(module), taskWorkspace, l.profileSteps()};
 }
 
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,

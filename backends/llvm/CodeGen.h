@@ -20,15 +20,19 @@ struct LoweredModule {
   /// Bytes of workspace each task of NAME_run_parallel but the first takes
   /// after the arena (0 if no split kernel has a workspace).
   int64_t taskWorkspace = 0;
+  /// A profiling build's steps: the op of each kernel call, in order.
+  std::vector<size_t> profileSteps;
 };
 
 /// Builds `int NAME_run_parallel(const void *const inputs[], void *const
 /// outputs[], void *scratch, const mnc_parallel_for *pool)` for `f` with
 /// the placements of `plan`, and `int NAME_run(inputs, outputs, scratch)`
-/// calling it without a pool, unoptimized.
+/// calling it without a pool, unoptimized. With `profile`, also `int
+/// NAME_run_profiled(inputs, outputs, scratch, const mnc_profiler *)`.
 llvm::Expected<LoweredModule>
 lowerFunction(const Function &f, const MemoryPlan &plan, llvm::StringRef name,
-              llvm::TargetMachine &tm, llvm::LLVMContext &ctx);
+              llvm::TargetMachine &tm, llvm::LLVMContext &ctx,
+              bool profile = false);
 
 /// Full: LLVM's O3 pipeline with the target's cost model and without any
 /// library function, so no loop becomes a memset/memcpy call. Constants:

@@ -24,9 +24,47 @@ Lowering::Lowering(const Function &f, const MemoryPlan &plan,
   b.SetInsertPoint(entry);
   scratchArg = fn->getArg(2);
   readPool(fn->getArg(3));
+  if (fn->arg_size() > 4)
+    readProfiler(fn->getArg(4));
   for (size_t j = 0; j < plan.producerOf.size(); ++j)
     if (plan.producerOf[j] >= 0)
       consumers[plan.producerOf[j]] = static_cast<int>(j);
+}
+
+llvm::SmallVector<llvm::Value *, 3> Lowering::ifNotNull(
+    llvm::Value *pointer, llvm::ArrayRef<llvm::Value *> none,
+    llvm::function_ref<llvm::SmallVector<llvm::Value *, 3>()> body) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *from = b.GetInsertBlock();
+  auto *then = llvm::BasicBlock::Create(ctx, "present", fn);
+  auto *join = llvm::BasicBlock::Create(ctx, "joined", fn);
+  b.CreateCondBr(b.CreateIsNull(pointer), join, then);
+  b.SetInsertPoint(then);
+  llvm::SmallVector<llvm::Value *, 3> values = body();
+  llvm::BasicBlock *last = b.GetInsertBlock();
+  b.CreateBr(join);
+  b.SetInsertPoint(join);
+  llvm::SmallVector<llvm::Value *, 3> joined;
+  for (auto [value, stand] : llvm::zip(values, none)) {
+    llvm::PHINode *phi = b.CreatePHI(value->getType(), 2);
+    phi->addIncoming(stand, from);
+    phi->addIncoming(value, last);
+    joined.push_back(phi);
+  }
+  return joined;
+}
+
+llvm::SmallVector<llvm::Value *, 3>
+Lowering::readFields(llvm::Value *arg, llvm::ArrayRef<llvm::Type *> types,
+                     llvm::ArrayRef<llvm::Value *> none) {
+  return ifNotNull(arg, none, [&] {
+    auto *type = llvm::StructType::get(module.getContext(), types);
+    llvm::SmallVector<llvm::Value *, 3> loaded;
+    for (auto [i, t] : llvm::enumerate(types))
+      loaded.push_back(b.CreateLoad(t, b.CreateStructGEP(type, arg, i)));
+    return loaded;
+  });
 }
 
 llvm::Value *Lowering::workspace(const Op &op) {
@@ -177,7 +215,7 @@ llvm::Error Lowering::lowerAsKernel(const Op &op) {
           taskWorkspace,
           llvm::alignTo(workspaceBytes(f)[index], kScratchAlign));
   }
-  callKernel(kernel, args, chunk, hasWorkspace);
+  profiled(index, [&] { callKernel(kernel, args, chunk, hasWorkspace); });
   return llvm::Error::success();
 }
 

@@ -29,8 +29,10 @@ namespace mnc {
 constexpr int64_t kMinParallelMacs = 1 << 14;
 
 /// Lowering state for one function. `fn` is NAME_run_parallel(inputs,
-/// outputs, scratch, pool); see lowerAsKernel for how it splits kernels
-/// across the pool's threads.
+/// outputs, scratch, pool), or in a profiling build the body of it and of
+/// NAME_run_profiled, with a fifth argument, the profiler (see
+/// lowerAsKernel); see lowerAsKernel for how it splits kernels across the
+/// pool's threads.
 class Lowering {
 public:
   Lowering(const Function &f, const MemoryPlan &plan, llvm::Module &module,
@@ -78,6 +80,9 @@ public:
   /// every kernel is lowered; returns the workspace bytes each task but the
   /// first takes after the arena (NAME_TASK_WORKSPACE_SIZE).
   int64_t finishTasks();
+  /// The op of each profile step: each kernel call, in the order they run
+  /// (a profiling build; else empty).
+  const std::vector<size_t> &profileSteps() const { return steps; }
 
   /// The kernel select-kernels chose for `op` (its `ukernel` attribute),
   /// checked to run it on this target: an error if there is none or it
@@ -206,9 +211,28 @@ private:
   /// the run through the pool when it has more than one thread.
   void callKernel(llvm::Function *kernel, llvm::ArrayRef<llvm::Value *> args,
                   llvm::Function *chunk, bool hasWorkspace);
+  /// The values `body` emits where `pointer` is not null, or the
+  /// stand-ins `none` where it is, at the join after both.
+  llvm::SmallVector<llvm::Value *, 3>
+  ifNotNull(llvm::Value *pointer, llvm::ArrayRef<llvm::Value *> none,
+            llvm::function_ref<llvm::SmallVector<llvm::Value *, 3>()> body);
+  /// The fields `types` of the struct `arg` points to, or the stand-ins
+  /// `none` when `arg` is null, read where the builder is.
+  llvm::SmallVector<llvm::Value *, 3>
+  readFields(llvm::Value *arg, llvm::ArrayRef<llvm::Type *> types,
+             llvm::ArrayRef<llvm::Value *> none);
   /// Reads the fields of NAME_run_parallel's `pool` argument (or their
   /// stand-ins without one) at entry.
   void readPool(llvm::Value *pool);
+  /// Reads the fields of the profiler argument (mnc_profiler: clock, ctx,
+  /// ticks; null stand-ins without one) at entry.
+  void readProfiler(llvm::Value *profiler);
+  /// Emits the kernel call `call` of op `index` as the next profile step
+  /// when profiling: with a profiler, its clock is read before and after
+  /// and ticks[step] grows by the difference.
+  void profiled(size_t index, llvm::function_ref<void()> call);
+  /// clock(ctx) of the profiler, 0 without one.
+  llvm::Value *readClock();
   /// for (i = begin; i < end; ++i) body(i) with run-time bounds.
   void rangeLoop(llvm::Value *begin, llvm::Value *end,
                  llvm::function_ref<void(llvm::Value *)> body);
@@ -232,6 +256,9 @@ private:
   bool kernelMayFail = false; ///< returnIf ran in the kernel.
   std::vector<PendingTask> pendingTasks;
   int64_t taskWorkspace = 0; ///< Largest aligned task workspace.
+  /// The profiler's fields (null without a profiler argument or profiler).
+  llvm::Value *profClock = nullptr, *profCtx = nullptr, *profTicks = nullptr;
+  std::vector<size_t> steps; ///< profileSteps.
 };
 
 /// Row-major strides of `shape` as seen from a broadcast result of rank

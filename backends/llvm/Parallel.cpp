@@ -10,30 +10,13 @@
 namespace mnc {
 
 void Lowering::readPool(llvm::Value *pool) {
-  llvm::LLVMContext &ctx = module.getContext();
-  llvm::Function *fn = entry->getParent();
-  auto *read = llvm::BasicBlock::Create(ctx, "pool", fn);
-  auto *start = llvm::BasicBlock::Create(ctx, "start", fn);
-  b.CreateCondBr(b.CreateIsNull(pool), start, read);
-  b.SetInsertPoint(read);
   // mnc_parallel_for: parallel_for, ctx, num_threads.
-  auto *hookTy =
-      llvm::StructType::get(ctx, {b.getPtrTy(), b.getPtrTy(), idxTy});
-  llvm::Value *loaded[] = {
-      b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(hookTy, pool, 0)),
-      b.CreateLoad(b.getPtrTy(), b.CreateStructGEP(hookTy, pool, 1)),
-      b.CreateLoad(idxTy, b.CreateStructGEP(hookTy, pool, 2))};
-  b.CreateBr(start);
-  b.SetInsertPoint(start);
-  llvm::Value *none[] = {llvm::ConstantPointerNull::get(b.getPtrTy()),
-                         llvm::ConstantPointerNull::get(b.getPtrTy()), idx(0)};
-  llvm::Value **fields[] = {&poolFor, &poolCtx, &poolThreads};
-  for (unsigned i = 0; i < 3; ++i) {
-    llvm::PHINode *phi = b.CreatePHI(loaded[i]->getType(), 2);
-    phi->addIncoming(none[i], entry);
-    phi->addIncoming(loaded[i], read);
-    *fields[i] = phi;
-  }
+  auto *null = llvm::ConstantPointerNull::get(b.getPtrTy());
+  auto fields = readFields(pool, {b.getPtrTy(), b.getPtrTy(), idxTy},
+                           {null, null, idx(0)});
+  poolFor = fields[0];
+  poolCtx = fields[1];
+  poolThreads = fields[2];
 }
 
 /// The context a task entry point receives: the kernel's pointers, the

@@ -51,6 +51,12 @@ cl::opt<Emit>
                         clEnumValN(Emit::IR, "ir",
                                    "mnc IR text after the pass pipeline")),
              cl::sub(compileCommand), cl::cat(outputOptions()));
+cl::opt<bool> profile(
+    "profile",
+    cl::desc("Also emit NAME_run_profiled, which times every kernel call "
+             "with a clock the caller passes (an mnc_profiler; the header "
+             "names the steps). `mnc run --profile` prints such timings"),
+    cl::sub(compileCommand), cl::cat(outputOptions()));
 cl::opt<bool> printAfterAll("print-after-all",
                             cl::desc("Print the IR to stderr after every "
                                      "pass of the pipeline"),
@@ -194,6 +200,7 @@ llvm::Error compile() {
   CompileOptions opts;
   opts.target = target.spec();
   opts.name = symbolName.empty() ? defaultName(modelPath) : symbolName;
+  opts.profile = profile;
   EmitKind kind = emitKind == Emit::Asm    ? EmitKind::Assembly
                   : emitKind == Emit::LLVM ? EmitKind::LLVMIR
                                            : EmitKind::Object;

@@ -9,6 +9,7 @@
 #include "backends/Compile.h"
 #include "compiler/TensorIO.h"
 #include "compiler/tools/Command.h"
+#include "compiler/tools/ProfileReport.h"
 #include "ir/Interpreter.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -63,6 +64,19 @@ TargetFlags target(
     "cortex-m4|cortex-m7 and thumbv8.1m.main-none-eabihf with --mcpu "
     "cortex-m55 (semihosted firmware linked by arm-none-eabi-gcc, run by "
     "qemu-system-arm on mps2-an386, mps2-an500 or mps3-an547)");
+
+cl::opt<bool> profile(
+    "profile",
+    cl::desc("Compiled code only: also time every kernel call over "
+             "--profile-runs runs (a build with NAME_run_profiled) and print "
+             "the median per call and per layer kind (stem, expand, "
+             "depthwise, project, squeeze-excite, tail, other); on this "
+             "machine only"),
+    cl::sub(runCommand), cl::cat(outputOptions()));
+cl::opt<unsigned> profileRuns("profile-runs",
+                              cl::desc("Runs --profile times (default 20)"),
+                              cl::init(20), cl::value_desc("N"),
+                              cl::sub(runCommand), cl::cat(outputOptions()));
 
 llvm::Error fail(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -126,6 +140,11 @@ int run() {
       (!spec.triple.empty() || !spec.cpu.empty() || !spec.features.empty()))
     return reportError(fail("--target, --mcpu and --mattr choose what to "
                             "compile; they do not apply to --reference"));
+  if (reference && profile)
+    return reportError(fail("--profile times compiled code; it does not "
+                            "apply to --reference"));
+  if (profile && profileRuns == 0)
+    return reportError(fail("--profile-runs must be at least 1"));
   if (!reference)
     if (auto err = checkRunTarget(spec))
       return reportError(std::move(err));
@@ -140,9 +159,10 @@ int run() {
   auto inputs = readInputs(*f);
   if (!inputs)
     return reportError(inputs.takeError());
-  auto outputs = reference
-                     ? interpret(*f, *inputs)
-                     : runCompiled(*module, *inputs, CompileOptions{spec});
+  RunProfile timing{profileRuns, {}, {}};
+  auto outputs = reference ? interpret(*f, *inputs)
+                           : runCompiled(*module, *inputs, CompileOptions{spec},
+                                         profile ? &timing : nullptr);
   // The inputs were checked against the model above. What fails now is an
   // op or type the backend does not support (exit 2), data that an op
   // rejects at run time, as an index out of range (the interpreter's
@@ -174,6 +194,8 @@ int run() {
     llvm::outs() << fmt::format("{}: {} -> {}\n", f->resultNames[i],
                                 toString((*outputs)[i].type), path.str().str());
   }
+  if (profile)
+    llvm::outs() << profileReport(*f, timing);
   return Success;
 }
 
