@@ -5,12 +5,19 @@
 
 #include <cassert>
 #include <cstring>
+#include <string_view>
 
 namespace mnc {
 
+static constexpr bool isElementwiseRule(std::string_view rule) {
+  return rule == "Unary" || rule == "Binary" || rule == "Clip" ||
+         rule == "PRelu";
+}
+
 static const OpInfo opInfos[] = {
 #define MNC_OP(Name, mnemonic, minOperands, maxOperands, numResults, Rule)     \
-  {OpKind::Name, mnemonic, minOperands, maxOperands, numResults},
+  {OpKind::Name, mnemonic,   minOperands,                                      \
+   maxOperands,  numResults, isElementwiseRule(#Rule)},
 #include "ir/Ops.def"
 };
 

@@ -38,6 +38,9 @@ struct OpInfo {
   int minOperands;
   int maxOperands; ///< -1: variadic.
   int numResults;  ///< -1: decided per op (split).
+  /// Each result element is a function of the operand elements at its
+  /// (broadcast) index: the ops of the Unary, Binary, Clip and PRelu rules.
+  bool elementwise;
 };
 const OpInfo &opInfo(OpKind kind);
 llvm::StringRef mnemonic(OpKind kind);

@@ -310,9 +310,41 @@ Result inferMatMul(const Ctx &c) {
   return one(*t);
 }
 
+bool isInt8PerTensor(const TensorType &t) {
+  return (t.elem == ElemKind::I8 || t.elem == ElemKind::U8) && t.quant &&
+         t.quant->isPerTensor();
+}
+
+/// add and mul of 8-bit operands quantized per tensor, or one of them and
+/// an f32 operand (ir/Ops.def).
+Result inferQuantizedBinary(const Ctx &c) {
+  const TensorType &a = c.in(0), &b = c.in(1);
+  auto isReal = [](const TensorType &t) {
+    return isInt8PerTensor(t) || (t.elem == ElemKind::F32 && !t.quant);
+  };
+  if ((c.op.kind != OpKind::Add && c.op.kind != OpKind::Mul) || !isReal(a) ||
+      !isReal(b))
+    return fail(c,
+                "quantized operands must be i8/u8 quantized per tensor, of "
+                "add or mul, the other quantized so or f32; got {} and {}",
+                toString(a), toString(b));
+  auto shape = broadcast(c, a.shape, b.shape);
+  if (!shape)
+    return shape.takeError();
+  auto t = quantizedResult(c, *shape);
+  if (!t)
+    return t.takeError();
+  if (!isInt8PerTensor(*t))
+    return fail(c, "the result must be i8/u8 quantized per tensor, got {}",
+                toString(*t));
+  return one(*t);
+}
+
 Result inferBinary(const Ctx &c) {
   const TensorType &a = c.in(0), &b = c.in(1);
-  if (a.elem != b.elem || a.isQuantized() || b.isQuantized())
+  if (a.isQuantized() || b.isQuantized())
+    return inferQuantizedBinary(c);
+  if (a.elem != b.elem)
     return fail(c,
                 "operands must have the same non-quantized element kind, "
                 "got {} and {}",
@@ -385,9 +417,7 @@ llvm::Error checkAxis(const Ctx &c, int64_t axis, size_t rank) {
 
 Result inferReduce(const Ctx &c) {
   const TensorType &x = c.in(0);
-  bool dequantizes = c.op.kind != OpKind::ReduceMax && x.isQuantized() &&
-                     x.quant->isPerTensor() &&
-                     (x.elem == ElemKind::I8 || x.elem == ElemKind::U8);
+  bool dequantizes = c.op.kind != OpKind::ReduceMax && isInt8PerTensor(x);
   if (!dequantizes)
     if (auto err = expectFloat(c, 0))
       return err;
@@ -623,6 +653,19 @@ Result inferGather(const Ctx &c) {
   shape.append(idx.shape.begin(), idx.shape.end());
   shape.append(x.shape.begin() + axis + 1, x.shape.end());
   return one(x.withShape(shape));
+}
+
+Result inferLookup(const Ctx &c) {
+  const TensorType &x = c.in(0), &table = c.in(1);
+  if (x.elem != ElemKind::I8 && x.elem != ElemKind::U8)
+    return fail(c, "operand must be i8 or u8, got {}", toString(x));
+  if (table.rank() != 1 || table.shape[0] != 256 ||
+      (table.isQuantized() && !table.quant->isPerTensor()))
+    return fail(c,
+                "the table must be 256 elements, quantized per tensor if "
+                "at all, got {}",
+                toString(table));
+  return one(table.withShape(x.shape));
 }
 
 Result inferCast(const Ctx &c) {

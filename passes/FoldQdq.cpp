@@ -2,9 +2,13 @@
 // convolution as dequantize -> f32 conv2d -> quantize; the integer form the
 // QOperator importer produces (ONNX QLinearConv) computes the same value
 // with an i32 accumulator and one requantization, so QDQ and QOperator
-// models run the same int8 kernels and plan the same arena.
+// models run the same int8 kernels and plan the same arena. Residual adds
+// and muls become quantized add and mul, an activation of one 8-bit tensor
+// a 256-entry table lookup, and reshapes and transposes move int8 elements,
+// so no f32 tensor is stored between the integer ops.
 #include "passes/Passes.h"
 
+#include "ir/Interpreter.h"
 #include "ir/Math.h"
 
 #include <limits>
@@ -222,6 +226,180 @@ std::optional<Op> foldReduction(const Function &f, const UseDef &ud,
   return folded;
 }
 
+// quantize(add(dequantize(a), dequantize(b))) = add(a, b) : the quantize's
+// type, and so for mul, with a and b quantized per tensor, or one of them
+// f32: the quantized op dequantizes its quantized operands, applies the f32
+// op and quantizes (ir/Ops.def), so the residual adds of QDQ models and
+// the SE block's scaling by its f32 gate store no f32 tensor.
+std::optional<Op> foldBinary(const Function &f, const UseDef &ud,
+                             const Op &quantize) {
+  const TensorType &out = f.type(quantize.results[0]);
+  ValueId y = quantize.operands[0];
+  const Op *op = ud.defOf(f, y, OpKind::Add);
+  if (!op)
+    op = ud.defOf(f, y, OpKind::Mul);
+  if (!op || ud.uses[y] != 1 || !isInt8(out.elem) || !out.quant ||
+      !out.quant->isPerTensor())
+    return std::nullopt;
+  auto a = dequantized(f, ud, op->operands[0], /*constant=*/false);
+  auto b = dequantized(f, ud, op->operands[1], /*constant=*/false);
+  if (!a && !b)
+    return std::nullopt;
+  return Op{op->kind,
+            {a.value_or(op->operands[0]), b.value_or(op->operands[1])},
+            {quantize.results[0]},
+            op->attrs};
+}
+
+// quantize(m(dequantize(x))) = m(x) : the quantize's type for a reshape or
+// transpose m, when the quantize has x's parameters (per tensor): it then
+// gives back each element's integer, as (q - z) * s / s is within
+// 255 * 2^-22 of q - z.
+std::optional<Op> foldMove(const Function &f, const UseDef &ud,
+                           const Op &quantize) {
+  const TensorType &out = f.type(quantize.results[0]);
+  int i = ud.def[quantize.operands[0]];
+  if (i < 0 || ud.uses[quantize.operands[0]] != 1)
+    return std::nullopt;
+  const Op &m = f.ops[i];
+  if (m.kind != OpKind::Reshape && m.kind != OpKind::Transpose)
+    return std::nullopt;
+  auto x = dequantized(f, ud, m.operands[0], /*constant=*/false);
+  if (!x || f.type(*x).elem != out.elem || *f.type(*x).quant != *out.quant)
+    return std::nullopt;
+  return Op{m.kind, {*x}, {quantize.results[0]}, m.attrs};
+}
+
+/// An elementwise function of one 8-bit tensor: f32 ops of x's shape
+/// whose leaves are dequantize(x) and scalar constants, and whose values
+/// are used only inside the region (but for its root).
+struct Region {
+  std::optional<ValueId> x; ///< The 8-bit tensor.
+  ValueId dequantized = 0;  ///< dequantize(x).
+  llvm::SmallVector<int, 8> ops, constants;
+};
+
+/// Adds the ops computing `v` to `r`, if they have the region's form.
+bool collect(const Function &f, const UseDef &ud, ValueId v,
+             llvm::ArrayRef<int64_t> shape, Region &r) {
+  if (auto x = dequantized(f, ud, v, /*constant=*/false)) {
+    if (r.x && (*r.x != *x || r.dequantized != v))
+      return false;
+    r.x = *x, r.dequantized = v;
+    return llvm::ArrayRef(f.type(*x).shape) == shape;
+  }
+  int i = ud.def[v];
+  if (i < 0)
+    return false;
+  if (llvm::is_contained(r.ops, i) || llvm::is_contained(r.constants, i))
+    return true;
+  const Op &op = f.ops[i];
+  if (op.kind == OpKind::Constant) {
+    if (f.type(v).numElements() != 1 || f.type(v).elem != ElemKind::F32)
+      return false;
+    r.constants.push_back(i);
+    return true;
+  }
+  if (!opInfo(op.kind).elementwise || llvm::ArrayRef(f.type(v).shape) != shape)
+    return false;
+  for (ValueId o : op.operands)
+    if (!collect(f, ud, o, shape, r))
+      return false;
+  r.ops.push_back(i);
+  return true;
+}
+
+/// The region computing `root`, if it has the form of Region and nothing
+/// outside it uses a value inside it.
+std::optional<Region> regionOf(const Function &f, const UseDef &ud,
+                               ValueId root) {
+  Region r;
+  if (ud.def[root] < 0 || !collect(f, ud, root, f.type(root).shape, r) ||
+      !r.x || r.ops.empty())
+    return std::nullopt;
+  llvm::sort(r.ops);
+  std::vector<int> inside(f.valueTypes.size(), 0);
+  for (int i : r.ops)
+    for (ValueId o : f.ops[i].operands)
+      ++inside[o];
+  for (int i : r.ops) {
+    ValueId v = f.ops[i].results[0];
+    if (v != root && inside[v] != ud.uses[v])
+      return std::nullopt;
+  }
+  return ud.uses[root] == 1 ? std::optional(r) : std::nullopt;
+}
+
+/// The 256 values quantize(region(dequantize(x))) takes, one per value of
+/// x's 8-bit type from its minimum up, computed by the reference
+/// interpreter.
+std::optional<Tensor> lookupTable(const Function &f, const Region &r,
+                                  const TensorType &out) {
+  const TensorType &x = f.type(*r.x);
+  Function table;
+  table.args = {table.newValue(x.withShape({256}))};
+  table.argNames = {"x"};
+  std::vector<ValueId> map(f.valueTypes.size());
+  map[r.dequantized] = table.newValue(TensorType(ElemKind::F32, {256}));
+  table.ops.push_back(
+      {OpKind::Dequantize, {table.args[0]}, {map[r.dequantized]}, {}});
+  for (int i : r.constants) {
+    const Tensor &c = f.ops[i].getTensor("value");
+    Tensor scalar(c.type.withShape({1}), c.bytes);
+    ValueId v = map[f.ops[i].results[0]] = table.newValue(scalar.type);
+    Op constant{OpKind::Constant, {}, {v}, {}};
+    constant.attrs["value"] = std::make_shared<const Tensor>(std::move(scalar));
+    table.ops.push_back(std::move(constant));
+  }
+  for (int i : r.ops) {
+    Op op = f.ops[i];
+    for (ValueId &o : op.operands)
+      o = map[o];
+    op.results = {map[op.results[0]] =
+                      table.newValue(TensorType(ElemKind::F32, {256}))};
+    table.ops.push_back(std::move(op));
+  }
+  ValueId q = table.newValue(out.withShape({256}));
+  table.ops.push_back(
+      {OpKind::Quantize, {map[f.ops[r.ops.back()].results[0]]}, {q}, {}});
+  table.results = {q};
+  table.resultNames = {"table"};
+  std::vector<uint8_t> bytes(256);
+  int min = x.elem == ElemKind::I8 ? -128 : 0;
+  for (int k = 0; k < 256; ++k)
+    bytes[k] = static_cast<uint8_t>(k + min);
+  auto results = interpret(table, {Tensor(table.type(0), std::move(bytes))});
+  if (!results) {
+    llvm::consumeError(results.takeError());
+    return std::nullopt;
+  }
+  return std::move((*results)[0]);
+}
+
+// quantize(g(dequantize(x))) = lookup(x, table) for g a function of x
+// alone made of elementwise ops (hard-swish, sigmoid, x * hard_sigmoid(x),
+// ...) and x and the result 8-bit per tensor: x takes 256 values, so the
+// table of the 256 results the f32 ops compute is the whole function.
+std::optional<std::vector<Op>> foldLookup(Function &f, const UseDef &ud,
+                                          const Op &quantize) {
+  // Copies: f.newValue below may move the types.
+  const TensorType out = f.type(quantize.results[0]);
+  if (!isInt8(out.elem) || !out.quant->isPerTensor())
+    return std::nullopt;
+  auto region = regionOf(f, ud, quantize.operands[0]);
+  if (!region || !f.type(*region->x).quant->isPerTensor())
+    return std::nullopt;
+  auto table = lookupTable(f, *region, out);
+  if (!table)
+    return std::nullopt;
+  ValueId t = f.newValue(table->type);
+  Op constant{OpKind::Constant, {}, {t}, {}};
+  constant.attrs["value"] = std::make_shared<const Tensor>(std::move(*table));
+  return std::vector<Op>{
+      std::move(constant),
+      {OpKind::Lookup, {*region->x, t}, {quantize.results[0]}, {}}};
+}
+
 /// The ops that replace op `i`, or nullopt.
 std::optional<std::vector<Op>> fold(Function &f, const UseDef &ud, size_t i) {
   if (auto reduction = foldReduction(f, ud, f.ops[i]))
@@ -230,6 +408,12 @@ std::optional<std::vector<Op>> fold(Function &f, const UseDef &ud, size_t i) {
     return std::nullopt;
   if (auto conv = foldConv(f, ud, f.ops[i]))
     return std::vector<Op>{std::move(*conv)};
+  if (auto lookup = foldLookup(f, ud, f.ops[i]))
+    return lookup;
+  if (auto binary = foldBinary(f, ud, f.ops[i]))
+    return std::vector<Op>{std::move(*binary)};
+  if (auto move = foldMove(f, ud, f.ops[i]))
+    return std::vector<Op>{std::move(*move)};
   return foldGemm(f, ud, f.ops[i]);
 }
 

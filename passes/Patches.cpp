@@ -34,7 +34,9 @@ struct Region {
   }
 };
 
-Region wholeImage(const TensorType &t) { return {0, t.shape[2], 0, t.shape[3]}; }
+Region wholeImage(const TensorType &t) {
+  return {0, t.shape[2], 0, t.shape[3]};
+}
 
 bool isConstant(const Function &f, llvm::ArrayRef<int> defs, ValueId v) {
   return defs[v] >= 0 && f.ops[defs[v]].kind == OpKind::Constant;
@@ -48,30 +50,8 @@ bool isImage(const TensorType &t) {
 /// Op kinds computed element for element (or per channel): their output
 /// region is their operands' region.
 bool isPointwise(OpKind kind) {
-  switch (kind) {
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Max:
-  case OpKind::Min:
-  case OpKind::PRelu:
-  case OpKind::Relu:
-  case OpKind::Sigmoid:
-  case OpKind::Tanh:
-  case OpKind::Neg:
-  case OpKind::Abs:
-  case OpKind::HardSwish:
-  case OpKind::HardSigmoid:
-  case OpKind::Clip:
-  case OpKind::LeakyRelu:
-  case OpKind::Quantize:
-  case OpKind::Dequantize:
-  case OpKind::Requantize:
-    return true;
-  default:
-    return false;
-  }
+  return opInfo(kind).elementwise || kind == OpKind::Quantize ||
+         kind == OpKind::Dequantize || kind == OpKind::Requantize;
 }
 
 /// Whether a constant broadcasts against an image without spatial extent
@@ -245,8 +225,8 @@ private:
     const TensorType &t = f.type(v);
     Attrs attrs = tag;
     attrs["starts"] = Ints{0, 0, wants.r0 - has.r0, wants.c0 - has.c0};
-    attrs["ends"] = Ints{t.shape[0], t.shape[1], wants.r1 - has.r0,
-                         wants.c1 - has.c0};
+    attrs["ends"] =
+        Ints{t.shape[0], t.shape[1], wants.r1 - has.r0, wants.c1 - has.c0};
     attrs["steps"] = Ints{1, 1, 1, 1};
     return b.create(OpKind::Slice, {v}, std::move(attrs));
   }
@@ -329,8 +309,7 @@ std::vector<Cut> findCuts(const Function &f) {
 bool isTileable(const Function &f, const Cut &from, const Cut &to) {
   std::vector<int> defs = f.definingOps();
   auto inside = [&](ValueId v) {
-    return v == from.value ||
-           (defs[v] > from.after && defs[v] <= to.after);
+    return v == from.value || (defs[v] > from.after && defs[v] <= to.after);
   };
   bool computes = false;
   for (int i = from.after + 1; i <= to.after; ++i) {

@@ -190,6 +190,17 @@ llvm::Error lowerGather(Lowering &l, const Op &op) {
   return llvm::Error::success();
 }
 
+llvm::Error lowerLookup(Lowering &l, const Op &op) {
+  ValueId x = op.operands[0], table = op.operands[1];
+  int64_t min = l.f.type(x).elem == ElemKind::I8 ? -128 : 0;
+  l.loop(0, l.f.type(x).numElements(), [&](llvm::Value *i) {
+    llvm::Value *k =
+        l.b.CreateSExt(l.b.CreateSub(l.loadI32(x, i), l.i32(min)), l.idxTy);
+    l.store(op.results[0], i, l.load(table, k));
+  });
+  return llvm::Error::success();
+}
+
 /// Converts one element between kinds: float to integer truncates toward
 /// zero and saturates (as ir/Math.h saturateCast); integers wrap. 64-bit
 /// integers convert through i32 so that 32-bit targets need no runtime

@@ -46,7 +46,9 @@ BroadcastNest coalesce(llvm::ArrayRef<int64_t> shape,
   return nest;
 }
 
-/// y[i] = fn(a[i'], b[i'']) over the broadcast result shape.
+/// y[i] = fn(a[i'], b[i'']) over the broadcast result shape; quantized
+/// operands are read dequantized and a quantized result is written
+/// quantized (ir/Ops.def).
 llvm::Error broadcastBinary(
     Lowering &l, const Op &op,
     llvm::function_ref<llvm::Value *(llvm::Value *, llvm::Value *)> fn) {
@@ -58,8 +60,9 @@ llvm::Error broadcastBinary(
                       stridesOf(full)});
   auto &sa = nest.strides[0], &sb = nest.strides[1], &sy = nest.strides[2];
   l.loopNest(nest.shape, [&](llvm::ArrayRef<llvm::Value *> ivs) {
-    l.store(y, l.linear(ivs, sy),
-            fn(l.load(a, l.linear(ivs, sa)), l.load(bv, l.linear(ivs, sb))));
+    l.storeReal(y, l.linear(ivs, sy),
+                fn(l.loadReal(a, l.linear(ivs, sa)),
+                   l.loadReal(bv, l.linear(ivs, sb))));
   });
   return llvm::Error::success();
 }
@@ -67,7 +70,8 @@ llvm::Error broadcastBinary(
 /// The arithmetic binary ops: floatFn on f32, intFn on integers.
 llvm::Error binary(Lowering &l, const Op &op, FloatFn floatFn, IntFn intFn) {
   codegen::IRValueScope scope(l.b);
-  bool isFloat = l.f.type(op.results[0]).elem == ElemKind::F32;
+  const TensorType &y = l.f.type(op.results[0]);
+  bool isFloat = y.elem == ElemKind::F32 || y.isQuantized();
   return broadcastBinary(l, op, [&](llvm::Value *x0, llvm::Value *x1) {
     return isFloat ? floatFn(x0, x1).v : intFn(l.b, x0, x1);
   });

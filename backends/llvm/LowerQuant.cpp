@@ -52,14 +52,11 @@ llvm::Error lowerQuantize(Lowering &l, const Op &op) {
   int64_t channels = channelCount(yt);
   llvm::Value *scales = l.constantF32(scalesOf(*yt.quant, channels));
   llvm::Value *zeros = l.constantI32(zerosOf(*yt.quant, channels));
-  auto &b = l.b;
   forEachQuantElement(
       l, yt.shape, yt.quant->axis, [&](llvm::Value *i, llvm::Value *c) {
-        llvm::Value *scaled =
-            b.CreateFDiv(l.load(x, i), l.loadAt(scales, ElemKind::F32, c));
         l.store(y, i,
-                l.quantizeScaled(scaled, l.loadAt(zeros, ElemKind::I32, c),
-                                 yt.elem));
+                l.quantize(l.load(x, i), l.loadAt(scales, ElemKind::F32, c),
+                           l.loadAt(zeros, ElemKind::I32, c), yt.elem));
       });
   return llvm::Error::success();
 }

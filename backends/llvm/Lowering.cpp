@@ -345,6 +345,20 @@ llvm::Value *Lowering::loadReal(ValueId v, llvm::Value *index) {
                     f32(t.quant->scale(0)));
 }
 
+void Lowering::storeReal(ValueId v, llvm::Value *index, llvm::Value *x) {
+  const TensorType &t = f.type(v);
+  if (!t.isQuantized())
+    return store(v, index, x);
+  store(v, index,
+        quantize(x, f32(t.quant->scale(0)), i32(t.quant->zeroPoint(0)),
+                 t.elem));
+}
+
+llvm::Value *Lowering::quantize(llvm::Value *x, llvm::Value *scale,
+                                llvm::Value *zeroPoint, ElemKind kind) {
+  return quantizeScaled(b.CreateFDiv(x, scale), zeroPoint, kind);
+}
+
 llvm::Value *Lowering::quantizeScaled(llvm::Value *scaled,
                                       llvm::Value *zeroPoint, ElemKind kind) {
   bool isUnsigned = kind == ElemKind::U8;

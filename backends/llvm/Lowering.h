@@ -129,6 +129,13 @@ public:
                           llvm::Value *scale);
   /// Element of an f32 value, or of one quantized per tensor dequantized.
   llvm::Value *loadReal(ValueId v, llvm::Value *index);
+  /// Stores f32 `x` as element `index` of `v`, quantized if `v` is
+  /// quantized (per tensor).
+  void storeReal(ValueId v, llvm::Value *index, llvm::Value *x);
+  /// saturate(rne(x / scale) + zeroPoint) as i8/u8 `kind`, ir/Math.h's
+  /// quantize, on f32 `x` and `scale` and an i32 zero point of one shape.
+  llvm::Value *quantize(llvm::Value *x, llvm::Value *scale,
+                        llvm::Value *zeroPoint, ElemKind kind);
   /// saturate(rne(float(acc) * multiplier) + zeroPoint) as element kind
   /// `kind` (i8/u8), the requantization rule of ir/Math.h, on an i32
   /// scalar or vector with a multiplier and zero point of the same shape.

@@ -203,9 +203,11 @@ void printText(const Function &f, const Summary &s,
       floats.push_back(
           fmt::format("{} #{}", mnemonic(s.layers[i].op->kind).str(), i));
   if (!floats.empty())
-    os << fmt::format("note: {} layers compute in f32 on dequantized values "
-                      "(no integer form in mnc): {}\n",
-                      floats.size(), fmt::join(floats, ", "));
+    os << fmt::format("note: {} {} in f32 on dequantized values (no integer "
+                      "form in mnc): {}\n",
+                      floats.size(),
+                      floats.size() == 1 ? "layer computes" : "layers compute",
+                      fmt::join(floats, ", "));
   os << fmt::format("total: {} ops, {} MACs, {} params\n", s.layers.size(),
                     s.macs, s.params);
   os << fmt::format("scratch: {} bytes peak (the header's NAME_SCRATCH_SIZE), "

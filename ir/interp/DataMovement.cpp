@@ -195,4 +195,15 @@ Results evalGather(const EvalCtx &c) {
   return one(std::move(out));
 }
 
+Results evalLookup(const EvalCtx &c) {
+  const Tensor &x = c.in(0), &table = c.in(1);
+  int64_t min = x.type.elem == ElemKind::I8 ? -128 : 0;
+  size_t size = elemSize(table.type.elem);
+  Tensor out = c.newResult();
+  for (int64_t i = 0, n = x.numElements(); i < n; ++i)
+    std::memcpy(out.bytes.data() + i * size,
+                table.bytes.data() + (x.getAsInt(i) - min) * size, size);
+  return one(std::move(out));
+}
+
 } // namespace mnc::interp

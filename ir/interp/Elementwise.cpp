@@ -24,8 +24,41 @@ Tensor broadcastBinary(const EvalCtx &c, Fn fn) {
   return out;
 }
 
-/// A binary op on f32, i32 or i64 (the kinds type inference allows).
+/// A binary op on operands quantized per tensor, or one so and one f32
+/// (ir/Ops.def): fn on their real values, quantized to the result's type.
+template <typename Fn> Results quantizedBinary(const EvalCtx &c, Fn fn) {
+  Tensor out = c.newResult();
+  llvm::ArrayRef<int64_t> shape = out.type.shape;
+  const Tensor &a = c.in(0), &b = c.in(1);
+  auto real = [](const Tensor &t, int64_t i) {
+    if (!t.type.isQuantized())
+      return t.data<float>()[i];
+    return math::dequantize(t.getAsInt(i), t.type.quant->scale(0),
+                            t.type.quant->zeroPoint(0));
+  };
+  std::array<llvm::SmallVector<int64_t, 4>, 3> strides = {
+      broadcastStrides(a.type.shape, shape),
+      broadcastStrides(b.type.shape, shape), stridesOf(shape)};
+  float scale = out.type.quant->scale(0);
+  int32_t zeroPoint = out.type.quant->zeroPoint(0);
+  visitElem(out.type.elem, [&](auto tag) {
+    using Q = decltype(tag);
+    if constexpr (std::is_integral_v<Q>) {
+      Q *y = out.data<Q>();
+      forEachIndex(shape, strides, [&](const std::array<int64_t, 3> &o) {
+        y[o[2]] = math::quantize<Q>(fn(real(a, o[0]), real(b, o[1])), scale,
+                                    zeroPoint);
+      });
+    }
+  });
+  return one(std::move(out));
+}
+
+/// A binary op on f32, i32 or i64 (the kinds type inference allows), or,
+/// for add and mul, on quantized operands.
 template <typename Fn> Results binary(const EvalCtx &c, Fn fn) {
+  if (c.resultTypes[0].isQuantized())
+    return quantizedBinary(c, [&](float a, float b) { return fn(a, b); });
   switch (c.in(0).type.elem) {
   case ElemKind::F32:
     return one(
