@@ -9,6 +9,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,5 +74,22 @@ struct RunProfile {
 llvm::Expected<std::vector<Tensor>>
 runCompiled(const Module &m, llvm::ArrayRef<Tensor> inputs,
             const CompileOptions &opts = {}, RunProfile *profile = nullptr);
+
+/// A module compiled for this machine (as runCompiled does by default) and
+/// linked into this process: NAME_run called directly, for one model run on
+/// many inputs (calibration). Unlike runCompiled, nothing guards the
+/// buffers.
+class HostModel {
+public:
+  static llvm::Expected<std::unique_ptr<HostModel>> load(const Module &m);
+  ~HostModel();
+  /// Runs the model on `inputs` (one per argument, of its type).
+  llvm::Expected<std::vector<Tensor>> run(llvm::ArrayRef<Tensor> inputs);
+
+private:
+  struct Impl;
+  explicit HostModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
 
 } // namespace mnc

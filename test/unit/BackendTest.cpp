@@ -41,22 +41,30 @@ Module buildModule(llvm::ArrayRef<Tensor> inputs, const BuildFn &build) {
   return m;
 }
 
-/// Runs the schedule passes of the pipeline, which write what the backend
-/// executes, then compiles and runs `m`.
-llvm::Expected<std::vector<Tensor>>
-runScheduled(const Module &m, llvm::ArrayRef<Tensor> inputs,
-             const CompileOptions &opts = {}) {
+/// `m` after the schedule passes of the pipeline, which write what the
+/// backend executes, for `target`.
+llvm::Expected<Module> schedule(const Module &m, const TargetSpec &target) {
   Module scheduled = m;
-  auto target = kernelTarget(opts.target);
-  if (!target)
-    return target.takeError();
+  auto kernels = kernelTarget(target);
+  if (!kernels)
+    return kernels.takeError();
   PassOptions passOpts;
-  passOpts.target = *target;
+  passOpts.target = *kernels;
   for (llvm::StringRef flag :
        {"fuse-epilogues", "select-kernels", "plan-memory"})
     if (auto err = lookupPass(flag)->run(scheduled, passOpts))
       return err;
-  return runCompiled(scheduled, inputs, opts);
+  return scheduled;
+}
+
+/// Schedules, compiles and runs `m`.
+llvm::Expected<std::vector<Tensor>>
+runScheduled(const Module &m, llvm::ArrayRef<Tensor> inputs,
+             const CompileOptions &opts = {}) {
+  auto scheduled = schedule(m, opts.target);
+  if (!scheduled)
+    return scheduled.takeError();
+  return runCompiled(*scheduled, inputs, opts);
 }
 
 ::testing::AssertionResult compiledLike(const Module &m,
@@ -566,6 +574,59 @@ TEST(Backend, QuantizedChainMatchesInterpreter) {
                        quantType(ElemKind::I8, {1, 5}, 0.1f, 2));
     return single(b.create(OpKind::Dequantize, {*mm}));
   }));
+}
+
+// Quantized add and mul (broadcasting, one mul operand f32) and a table
+// lookup, over element counts that leave a tail for every vector width:
+// bit-exact.
+TEST(Backend, QuantizedElementwiseMatchesInterpreter) {
+  std::mt19937 rng(13);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {1, 5, 7, 3}), rng);
+  Tensor g = randomTensor(TensorType(ElemKind::F32, {1, 5, 1, 1}), rng);
+  EXPECT_TRUE(compiledLikeInterpreterOnEveryWidth(
+      {x, g}, [&](Builder &b, llvm::ArrayRef<ValueId> args) {
+        auto qx = b.create(OpKind::Quantize, {args[0]}, {},
+                           quantType(ElemKind::I8, {1, 5, 7, 3}, 0.02f, -3));
+        auto qg = b.create(OpKind::Quantize, {args[1]}, {},
+                           quantType(ElemKind::U8, {1, 5, 1, 1}, 0.01f, 128));
+        auto sum = b.create(OpKind::Add, {*qx, *qg}, {},
+                            quantType(ElemKind::I8, {1, 5, 7, 3}, 0.03f, 1));
+        auto product =
+            b.create(OpKind::Mul, {*sum, args[1]}, {},
+                     quantType(ElemKind::U8, {1, 5, 7, 3}, 0.01f, 100));
+        Tensor table = randomTensor(TensorType(ElemKind::I8, {256}), rng);
+        table.type.quant = QuantParams{{0.05f}, {2}, std::nullopt};
+        auto looked = b.create(OpKind::Lookup, {*product, b.constant(table)});
+        return single(b.create(OpKind::Dequantize, {*looked}));
+      }));
+}
+
+// HostModel links the object into this process: it computes the driver
+// program's bytes, run after run, and rejects a wrong input count.
+TEST(Backend, HostModelRunsLikeTheDriver) {
+  std::mt19937 rng(17);
+  Tensor x = randomTensor(TensorType(ElemKind::F32, {1, 3, 8, 8}), rng);
+  Module m = buildModule({x}, [&](Builder &b, llvm::ArrayRef<ValueId> args) {
+    auto w =
+        b.constant(randomTensor(TensorType(ElemKind::F32, {4, 3, 3, 3}), rng));
+    auto c = b.create(OpKind::Conv2d, {args[0], w}, conv({2, 2}, {1, 1, 1, 1}));
+    return single(b.create(OpKind::Relu, {*c}));
+  });
+  auto scheduled = schedule(m, TargetSpec{});
+  ASSERT_TRUE(bool(scheduled)) << llvm::toString(scheduled.takeError());
+  auto expected = runCompiled(*scheduled, {x});
+  ASSERT_TRUE(bool(expected)) << llvm::toString(expected.takeError());
+  auto model = HostModel::load(*scheduled);
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  for (int run = 0; run < 2; ++run) {
+    auto outputs = (*model)->run({x});
+    ASSERT_TRUE(bool(outputs)) << llvm::toString(outputs.takeError());
+    ASSERT_EQ(outputs->size(), 1u);
+    EXPECT_EQ((*outputs)[0], (*expected)[0]);
+  }
+  auto none = (*model)->run({});
+  ASSERT_FALSE(bool(none));
+  EXPECT_EQ(llvm::toString(none.takeError()), "expected 1 inputs, got 0");
 }
 
 /// Per-channel quantized conv weights with random scales and zero points.
