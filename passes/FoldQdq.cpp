@@ -279,9 +279,16 @@ struct Region {
   llvm::SmallVector<int, 8> ops, constants;
 };
 
-/// Adds the ops computing `v` to `r`, if they have the region's form.
+/// The most ops a lookup's region holds, and so the deepest the search for
+/// one goes: an activation written out is a handful (hard-swish as
+/// x * clip(x + 3, 0, 6) / 6 is four), and a model's long chains between a
+/// dequantize and a quantize must not cost a search each, or the stack.
+constexpr size_t maxRegionOps = 32;
+
+/// Adds the ops computing `v` to `r`, if they have the region's form and
+/// it stays within maxRegionOps, `depth` ops below the region's root.
 bool collect(const Function &f, const UseDef &ud, ValueId v,
-             llvm::ArrayRef<int64_t> shape, Region &r) {
+             llvm::ArrayRef<int64_t> shape, Region &r, size_t depth = 0) {
   if (auto x = dequantized(f, ud, v, /*constant=*/false)) {
     if (r.x && (*r.x != *x || r.dequantized != v))
       return false;
@@ -300,10 +307,12 @@ bool collect(const Function &f, const UseDef &ud, ValueId v,
     r.constants.push_back(i);
     return true;
   }
-  if (!opInfo(op.kind).elementwise || llvm::ArrayRef(f.type(v).shape) != shape)
+  if (!opInfo(op.kind).elementwise ||
+      llvm::ArrayRef(f.type(v).shape) != shape || depth >= maxRegionOps ||
+      r.ops.size() >= maxRegionOps)
     return false;
   for (ValueId o : op.operands)
-    if (!collect(f, ud, o, shape, r))
+    if (!collect(f, ud, o, shape, r, depth + 1))
       return false;
   r.ops.push_back(i);
   return true;

@@ -377,6 +377,23 @@ def case_deep_chain(out):
     np.save(out + "-input.npy", np.array([[-1, 2, -3, 4]], np.float32))
 
 
+def case_deep_qdq_chain(out):
+    # The chain between a dequantize and a quantize: fold-qdq must not
+    # recurse over it looking for an elementwise function to tabulate.
+    n = 100000
+    scale = helper.make_tensor("s", F, [], [0.1])
+    zero = helper.make_tensor("z", TensorProto.INT8, [], [0])
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q0"]),
+             helper.make_node("DequantizeLinear", ["q0", "s", "z"], ["t0"])]
+    nodes += [helper.make_node("Relu", [f"t{i}"], [f"t{i + 1}"])
+              for i in range(n)]
+    nodes += [helper.make_node("QuantizeLinear", [f"t{n}", "s", "z"], ["q1"]),
+              helper.make_node("DequantizeLinear", ["q1", "s", "z"], ["y"])]
+    m = model(nodes, [vinfo("x", [1, 4])], [vinfo("y", None)], [scale, zero])
+    save(m, out + ".onnx")
+    np.save(out + "-input.npy", np.array([[-1, 2, -3, 4]], np.float32))
+
+
 def conv_case(out, **attrs):
     w = helper.make_tensor("w", F, [2, 2, 3, 3], [1.0] * 36)
     m = model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv", **attrs)],
