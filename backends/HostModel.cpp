@@ -9,7 +9,6 @@
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/Support/MemAlloc.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <fmt/format.h>
 
@@ -43,7 +42,6 @@ llvm::Expected<std::unique_ptr<HostModel>> HostModel::load(const Module &m) {
   auto compiled = compileModule(m, opts);
   if (!compiled)
     return compiled.takeError();
-  llvm::InitializeNativeTarget();
   auto jit = llvm::orc::LLJITBuilder().create();
   if (!jit)
     return jit.takeError();

@@ -122,7 +122,7 @@ private:
   }
 };
 
-/// `f` with `values` as extra results, so that interpreting it returns
+/// `f` with `values` as extra results, so that running it returns
 /// them after the function's own results.
 Function probe(const Function &f, llvm::ArrayRef<ValueId> values) {
   Function p = f;
@@ -369,9 +369,6 @@ llvm::Error measure(const Function &f, HostModel &ref, const Function &q,
                     llvm::ArrayRef<ValueId> dequantized,
                     llvm::ArrayRef<std::vector<Tensor>> samples,
                     llvm::raw_ostream &progress, QuantReport &r) {
-  std::vector<ValueId> values;
-  for (const QuantLayer &l : layers)
-    values.push_back(l.value);
   // The integer model, with the dequantized layers as results.
   auto quantized = compileForHost(probe(q, dequantized), true, progress);
   if (!quantized)
@@ -396,7 +393,8 @@ llvm::Error measure(const Function &f, HostModel &ref, const Function &q,
     return err;
   r.layers.clear();
   for (size_t i = 0; i < layers.size(); ++i)
-    r.layers.push_back({int(i), layers[i].label, toString(f.type(values[i])),
+    r.layers.push_back({int(i), layers[i].label,
+                        toString(f.type(layers[i].value)),
                         params[i].has_value(), layerErr[i].sqnrDb()});
   r.outputs.clear();
   for (size_t i = 0; i < n; ++i)

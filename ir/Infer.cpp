@@ -310,17 +310,12 @@ Result inferMatMul(const Ctx &c) {
   return one(*t);
 }
 
-bool isInt8PerTensor(const TensorType &t) {
-  return (t.elem == ElemKind::I8 || t.elem == ElemKind::U8) && t.quant &&
-         t.quant->isPerTensor();
-}
-
 /// add and mul of 8-bit operands quantized per tensor, or one of them and
 /// an f32 operand (ir/Ops.def).
 Result inferQuantizedBinary(const Ctx &c) {
   const TensorType &a = c.in(0), &b = c.in(1);
   auto isReal = [](const TensorType &t) {
-    return isInt8PerTensor(t) || (t.elem == ElemKind::F32 && !t.quant);
+    return t.isInt8PerTensor() || (t.elem == ElemKind::F32 && !t.quant);
   };
   if ((c.op.kind != OpKind::Add && c.op.kind != OpKind::Mul) || !isReal(a) ||
       !isReal(b))
@@ -334,7 +329,7 @@ Result inferQuantizedBinary(const Ctx &c) {
   auto t = quantizedResult(c, *shape);
   if (!t)
     return t.takeError();
-  if (!isInt8PerTensor(*t))
+  if (!t->isInt8PerTensor())
     return fail(c, "the result must be i8/u8 quantized per tensor, got {}",
                 toString(*t));
   return one(*t);
@@ -417,7 +412,7 @@ llvm::Error checkAxis(const Ctx &c, int64_t axis, size_t rank) {
 
 Result inferReduce(const Ctx &c) {
   const TensorType &x = c.in(0);
-  bool dequantizes = c.op.kind != OpKind::ReduceMax && isInt8PerTensor(x);
+  bool dequantizes = c.op.kind != OpKind::ReduceMax && x.isInt8PerTensor();
   if (!dequantizes)
     if (auto err = expectFloat(c, 0))
       return err;

@@ -67,6 +67,11 @@ struct TensorType {
   int64_t numElements() const;
   int64_t byteSize() const { return numElements() * elemSize(elem); }
   bool isQuantized() const { return quant.has_value(); }
+  /// i8 or u8 with one scale and zero point for the whole tensor.
+  bool isInt8PerTensor() const {
+    return (elem == ElemKind::I8 || elem == ElemKind::U8) && quant &&
+           quant->isPerTensor();
+  }
   /// The same shape with another element kind and no quantization.
   TensorType withElem(ElemKind kind) const { return {kind, shape}; }
   TensorType withShape(llvm::ArrayRef<int64_t> newShape) const {

@@ -127,7 +127,7 @@ std::optional<ValueId> integerBias(const Function &f, const UseDef &ud,
 std::optional<Op> foldConv(const Function &f, const UseDef &ud,
                            const Op &quantize) {
   const TensorType &out = f.type(quantize.results[0]);
-  if (!isInt8(out.elem) || !out.quant || !out.quant->isPerTensor())
+  if (!out.isInt8PerTensor())
     return std::nullopt;
   auto y = skipAbsorbedActivation(f, ud, quantize.operands[0], out);
   const Op *conv = y ? ud.defOf(f, *y, OpKind::Conv2d) : nullptr;
@@ -173,8 +173,8 @@ std::optional<std::vector<Op>> foldGemm(Function &f, const UseDef &ud,
   // Copies: f.newValue below may move the types.
   const TensorType out = f.type(quantize.results[0]);
   const Op *add = ud.defOf(f, quantize.operands[0], OpKind::Add);
-  if (!isInt8(out.elem) || !out.quant || !out.quant->isPerTensor() || !add ||
-      ud.uses[quantize.operands[0]] != 1 || ud.uses[add->operands[0]] != 1)
+  if (!out.isInt8PerTensor() || !add || ud.uses[quantize.operands[0]] != 1 ||
+      ud.uses[add->operands[0]] != 1)
     return std::nullopt;
   const Op *mm = ud.defOf(f, add->operands[0], OpKind::MatMul);
   if (!mm || out.rank() != 2 || out.shape[0] != 1)
@@ -238,8 +238,7 @@ std::optional<Op> foldBinary(const Function &f, const UseDef &ud,
   const Op *op = ud.defOf(f, y, OpKind::Add);
   if (!op)
     op = ud.defOf(f, y, OpKind::Mul);
-  if (!op || ud.uses[y] != 1 || !isInt8(out.elem) || !out.quant ||
-      !out.quant->isPerTensor())
+  if (!op || ud.uses[y] != 1 || !out.isInt8PerTensor())
     return std::nullopt;
   auto a = dequantized(f, ud, op->operands[0], /*constant=*/false);
   auto b = dequantized(f, ud, op->operands[1], /*constant=*/false);
@@ -393,10 +392,10 @@ std::optional<std::vector<Op>> foldLookup(Function &f, const UseDef &ud,
                                           const Op &quantize) {
   // Copies: f.newValue below may move the types.
   const TensorType out = f.type(quantize.results[0]);
-  if (!isInt8(out.elem) || !out.quant->isPerTensor())
+  if (!out.isInt8PerTensor())
     return std::nullopt;
   auto region = regionOf(f, ud, quantize.operands[0]);
-  if (!region || !f.type(*region->x).quant->isPerTensor())
+  if (!region)
     return std::nullopt;
   auto table = lookupTable(f, *region, out);
   if (!table)

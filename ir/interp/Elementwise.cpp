@@ -58,7 +58,7 @@ template <typename Fn> Results quantizedBinary(const EvalCtx &c, Fn fn) {
 /// for add and mul, on quantized operands.
 template <typename Fn> Results binary(const EvalCtx &c, Fn fn) {
   if (c.resultTypes[0].isQuantized())
-    return quantizedBinary(c, [&](float a, float b) { return fn(a, b); });
+    return quantizedBinary(c, fn);
   switch (c.in(0).type.elem) {
   case ElemKind::F32:
     return one(
