@@ -3,10 +3,18 @@
  * RUNS runs; with THREADS above 1, net_run_parallel on a pool of that many
  * threads (runtime/mnc_pthread.h). Built by bench/run.sh against the
  * header `net.h` of a model compiled with `--name net`; prints one JSON
- * line. */
+ * line.
+ *
+ * Built with -DFUSED and a second build of the same model compiled with
+ * `--name fused` (another schedule), it times both in one process, ten
+ * runs of each in turn, so that the machine's drift over time weighs on
+ * both alike; it prints a JSON line per model, net's first. */
 #define _POSIX_C_SOURCE 199309L
 #include "mnc_pthread.h"
 #include "net.h"
+#ifdef FUSED
+#include "fused.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,11 +54,29 @@ static int readNpy(const char *path, void *dst, size_t bytes) {
   return 0;
 }
 
-/* One run: net_run, or net_run_parallel on `pool`. */
-static int run(const void *const inputs[], void *const outputs[], void *scratch,
-               const mnc_parallel_for *pool) {
-  return pool ? net_run_parallel(inputs, outputs, scratch, pool)
-              : net_run(inputs, outputs, scratch);
+/* A build under test: its entry points, scratch and run times. */
+typedef struct {
+  int (*run)(const void *const[], void *const[], void *);
+  int (*runParallel)(const void *const[], void *const[], void *,
+                     const mnc_parallel_for *);
+  size_t scratchBytes, scratchAlign;
+  void *scratch;
+  double *times;
+} Build;
+
+/* One run: run, or runParallel on `pool`. */
+static int run(const Build *m, const void *const inputs[],
+               void *const outputs[], const mnc_parallel_for *pool) {
+  return pool ? m->runParallel(inputs, outputs, m->scratch, pool)
+              : m->run(inputs, outputs, m->scratch);
+}
+
+static void printMedian(const Build *m, int runs, size_t threads) {
+  qsort(m->times, runs, sizeof(double), compareDoubles);
+  double median = runs % 2 ? m->times[runs / 2]
+                           : (m->times[runs / 2 - 1] + m->times[runs / 2]) / 2;
+  printf("{\"median_ms\":%.4f,\"min_ms\":%.4f,\"threads\":%zu,\"runs\":%d}\n",
+         median, m->times[0], threads, runs);
 }
 
 int main(int argc, char **argv) {
@@ -70,30 +96,46 @@ int main(int argc, char **argv) {
     hook = mnc_pthread_parallel_for(&pool);
     parallel = &hook;
   }
-  size_t scratchBytes = NET_SCRATCH_SIZE_PARALLEL(threads);
+  Build builds[] = {
+      {net_run, net_run_parallel, NET_SCRATCH_SIZE_PARALLEL(threads),
+       NET_SCRATCH_ALIGN, NULL, NULL},
+#ifdef FUSED
+      {fused_run, fused_run_parallel, FUSED_SCRATCH_SIZE_PARALLEL(threads),
+       FUSED_SCRATCH_ALIGN, NULL, NULL},
+#endif
+  };
+  size_t count = sizeof builds / sizeof builds[0];
   void *input = aligned_alloc(64, (NET_INPUT0_BYTES + 63) / 64 * 64);
-  void *scratch = aligned_alloc(NET_SCRATCH_ALIGN,
-                                (scratchBytes + NET_SCRATCH_ALIGN) /
-                                    NET_SCRATCH_ALIGN * NET_SCRATCH_ALIGN);
   void *outputs[1] = {malloc(NET_OUTPUT0_BYTES)};
   const void *inputs[1] = {input};
   if (readNpy(argv[1], input, NET_INPUT0_BYTES))
     return 1;
-  for (int i = 0; i < warmup; ++i)
-    run(inputs, outputs, scratch, parallel);
-  double *times = malloc(sizeof(double) * runs);
-  for (int i = 0; i < runs; ++i) {
-    double start = nowMs();
-    if (run(inputs, outputs, scratch, parallel) != 0)
-      return 1;
-    times[i] = nowMs() - start;
+  for (size_t m = 0; m < count; ++m) {
+    Build *b = &builds[m];
+    b->scratch =
+        aligned_alloc(b->scratchAlign, (b->scratchBytes + b->scratchAlign) /
+                                           b->scratchAlign * b->scratchAlign);
+    b->times = malloc(sizeof(double) * runs);
+    for (int i = 0; i < warmup; ++i)
+      run(b, inputs, outputs, parallel);
   }
+  /* In turn by rounds of ROUND runs, each after one untimed run that
+   * brings its build's weights back into the caches. */
+  enum { ROUND = 10 };
+  for (int i = 0; i < runs; i += ROUND)
+    for (size_t m = 0; m < count; ++m) {
+      if (count > 1)
+        run(&builds[m], inputs, outputs, parallel);
+      for (int j = i; j < runs && j < i + ROUND; ++j) {
+        double start = nowMs();
+        if (run(&builds[m], inputs, outputs, parallel) != 0)
+          return 1;
+        builds[m].times[j] = nowMs() - start;
+      }
+    }
   if (parallel)
     mnc_pthread_pool_destroy(&pool);
-  qsort(times, runs, sizeof(double), compareDoubles);
-  double median =
-      runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
-  printf("{\"median_ms\":%.4f,\"min_ms\":%.4f,\"threads\":%zu,\"runs\":%d}\n",
-         median, times[0], threads, runs);
+  for (size_t m = 0; m < count; ++m)
+    printMedian(&builds[m], runs, threads);
   return 0;
 }

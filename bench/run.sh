@@ -9,8 +9,9 @@
 # its intra-op thread count). Prints milliseconds (median), mnc/ORT at 1
 # and N threads and mnc(N)/mnc(1) (below 1: the left one is faster). With
 # --max-ram BYTES, also mnc single-threaded compiled with that budget
-# (blocks run patch by patch, fuse-blocks) and its ratio to layer by layer
-# ("-" where the model cannot fit the budget). Then mnc's single-threaded
+# (blocks run patch by patch, fuse-blocks) and its ratio to layer by layer,
+# the two timed in one process a run of each in turn ("-" where the model
+# cannot fit the budget). Then mnc's single-threaded
 # time per layer kind (stem, expand, depthwise, project, tail, ...) on
 # MobileNetV2 fp32 and int8, from `mnc run --profile`. Not a test: there
 # is no pass/fail on time.
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
   --threads) threads=$2; shift 2 ;;
   --max-ram) maxram=$2; shift 2 ;;
   --only) only=$2; shift 2 ;;
-  -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -80,14 +81,16 @@ for m in $models; do
     'BEGIN { printf "%-22s %9s %9s %9s %9s %10.2f %10.2f %10.2f", m, a, b, c, d, a / c, b / d, b / a }'
   if [ -n "$maxram" ]; then
     mkdir -p "$dir/patched"
-    if "$build/bin/mnc" compile "$model" -o "$dir/patched/net.o" \
-      --header "$dir/patched/net.h" --name net --mcpu native \
+    if "$build/bin/mnc" compile "$model" -o "$dir/patched/fused.o" \
+      --header "$dir/patched/fused.h" --name fused --mcpu native \
       --max-ram="$maxram" 2>/dev/null; then
-      cc -O2 -pthread -I"$dir/patched" -Iruntime bench/bench_main.c \
-        "$dir/patched/net.o" runtime/pthread.c runtime/parallel.c \
+      cc -O2 -pthread -DFUSED -I"$dir" -I"$dir/patched" -Iruntime bench/bench_main.c \
+        "$dir/net.o" "$dir/patched/fused.o" runtime/pthread.c runtime/parallel.c \
         -o "$dir/patched/bench"
-      p1=$("$dir/patched/bench" "$input" "$runs" "$warmup" 1 | median)
-      awk -v p="$p1" -v a="$mnc1" 'BEGIN { printf " %10s %10.2f", p, p / a }'
+      # Layer by layer and patched in turn (bench_main.c).
+      pair=$("$dir/patched/bench" "$input" "$runs" "$warmup" 1 | median)
+      awk -v a="$(echo "$pair" | sed -n 1p)" -v p="$(echo "$pair" | sed -n 2p)" \
+        'BEGIN { printf " %10s %10.2f", p, p / a }'
     else
       printf ' %10s %10s' - -
     fi
