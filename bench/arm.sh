@@ -9,7 +9,10 @@
 #    instruction is 1 ns of virtual time, so the SysTick ticks around
 #    model_run give the instructions per inference (instructions, not
 #    cycles: no pipeline or memory model). Divided by the MACs that
-#    `mnc inspect` counts: instructions per MAC.
+#    `mnc inspect` counts: instructions per MAC. With --profile, the
+#    models are compiled with --profile, the driver with -DSYSTICK_PROFILE,
+#    and the instructions and MACs of every kernel call are summed per
+#    kernel (per op kind for ops without one) after the table.
 # 2. mca: the pretrained int8 MobileNetV2 (QOperator) compiled for Cortex-A76,
 #    M7 and M55; bench/hot_loop.py takes, among the 1x1 convs
 #    (i8_conv1x1), the innermost loop with the most int8
@@ -18,16 +21,17 @@
 #    A76 on the neoverse-n1 model: LLVM 19 has none for A76). MACs per
 #    cycle against the core's peak. Not a test: no pass/fail on numbers.
 #
-# usage: bash bench/arm.sh [--only qemu|mca]
+# usage: bash bench/arm.sh [--only qemu|mca] [--profile]
 # MNC_BUILD=DIR uses an existing build tree instead of building build/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-only=""
+only="" profile=""
 while [ $# -gt 0 ]; do
   case "$1" in
   --only) only=$2; shift 2 ;;
-  -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --profile) profile=1; shift ;;
+  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -80,10 +84,11 @@ qemu() {
       mkdir -p "$dir"
       board $core
       "$mnc" compile "$model" --target "$triple" --mcpu "cortex-$core" --name model \
-        -o "$dir/model.o" --header "$dir/model.h"
+        -o "$dir/model.o" --header "$dir/model.h" ${profile:+--profile}
       # shellcheck disable=SC2086
       arm-none-eabi-gcc -mthumb -mfloat-abi=hard $gccflags --specs=rdimon.specs \
         -nostartfiles -O1 -std=c99 -I"$dir" -Iexamples/firmware -DSYSTICK_TICKS \
+        ${profile:+-DSYSTICK_PROFILE} \
         -DINPUT_PATH="\"$models/$net.input.npy\"" -DOUTPUT_PATH="\"$dir/output.bin\"" \
         backends/cortex-m/startup.c test/backends/cortex-m/model_driver.c \
         examples/firmware/systick.c "$dir/model.o" \
@@ -98,6 +103,21 @@ qemu() {
       n=$(macs "$model" --target "$triple" --mcpu "cortex-$core")
       awk -v k=$kind -v c=$core -v b="$machine" -v m="$n" -v t="$ticks" -v p="$period" \
         'BEGIN { printf "%-6s %-5s %-11s %10d %13.0f %10.2f\n", k, c, b, m, t * p, t * p / m }'
+    done
+  done
+  [ -z "$profile" ] || for kind in int8 fp32; do
+    for core in m4 m7 m55; do
+      board $core
+      echo
+      echo "$kind $core, per kernel (--profile): calls, instructions, share, MACs, instr/MAC"
+      # "step TICKS MACS #op mnemonic kernel-or-type ...": kernel names
+      # contain "__"; other ops go by mnemonic.
+      awk -v p="$period" '$1 == "step" {
+          key = index($6, "__") ? $6 : $5
+          n[key]++; t[key] += $2 * p; m[key] += $3; total += $2 * p }
+        END { for (k in n) printf "  %-30s %5d %13.0f %5.1f%% %10d %8s\n", k, n[k],
+                t[k], 100 * t[k] / total, m[k], m[k] ? sprintf("%.2f", t[k] / m[k]) : "-" }' \
+        "$work/$kind-$core/run.txt" | sort -k3,3nr
     done
   done
 }

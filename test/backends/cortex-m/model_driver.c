@@ -8,7 +8,9 @@
  * examples/firmware/systick.c) it also prints "ticks N": the SysTick ticks
  * of the processor clock that model_run took. Under qemu-system-arm
  * -icount shift=0 every instruction takes 1 ns of virtual time, so N times
- * the tick period in ns is the instruction count. */
+ * the tick period in ns is the instruction count. With -DSYSTICK_PROFILE
+ * as well (a model compiled with --profile) it runs model_run_profiled
+ * instead and prints a line "step TICKS MACS NAME" per kernel call. */
 #include "model.h"
 
 #include <stdint.h>
@@ -39,6 +41,13 @@ static int readNpy(const char *path, unsigned char *data, size_t size) {
   return ok;
 }
 
+#ifdef SYSTICK_PROFILE
+static uint64_t systickClock(void *context) {
+  (void)context;
+  return systick_ticks();
+}
+#endif
+
 int main(void) {
   if (!readNpy(INPUT_PATH, input, sizeof input)) {
     printf("cannot read %s\n", INPUT_PATH);
@@ -50,10 +59,22 @@ int main(void) {
   systick_start();
   uint64_t start = systick_ticks();
 #endif
+#ifdef SYSTICK_PROFILE
+  static uint64_t steps[MODEL_PROFILE_STEPS];
+  static const char *const names[] = MODEL_PROFILE_STEP_NAMES;
+  static const long long macs[] = MODEL_PROFILE_STEP_MACS;
+  mnc_profiler profiler = {systickClock, NULL, steps};
+  int rc = model_run_profiled(inputs, outputs, scratch, &profiler);
+#else
   int rc = model_run(inputs, outputs, scratch);
+#endif
 #ifdef SYSTICK_TICKS
   uint64_t stop = systick_ticks();
   printf("ticks %lu\n", (unsigned long)(stop - start));
+#endif
+#ifdef SYSTICK_PROFILE
+  for (int k = 0; k < MODEL_PROFILE_STEPS; ++k)
+    printf("step %lu %lld %s\n", (unsigned long)steps[k], macs[k], names[k]);
 #endif
   if (rc != 0) {
     printf("model_run returned %d\n", rc);
