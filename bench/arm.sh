@@ -12,7 +12,8 @@
 #    `mnc inspect` counts: instructions per MAC. With --profile, the
 #    models are compiled with --profile, the driver with -DSYSTICK_PROFILE,
 #    and the instructions and MACs of every kernel call are summed per
-#    kernel (per op kind for ops without one) after the table.
+#    kernel (per op kind for ops without one) after the table; the table's
+#    totals then include the clock reads around each call (about 0.1 %).
 # 2. mca: the pretrained int8 MobileNetV2 (QOperator) compiled for Cortex-A76,
 #    M7 and M55; bench/hot_loop.py takes, among the 1x1 convs
 #    (i8_conv1x1), the innermost loop with the most int8

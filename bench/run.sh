@@ -10,8 +10,8 @@
 # and N threads and mnc(N)/mnc(1) (below 1: the left one is faster). With
 # --max-ram BYTES, also mnc single-threaded compiled with that budget
 # (blocks run patch by patch, fuse-blocks) and its ratio to layer by layer,
-# the two timed in one process a run of each in turn ("-" where the model
-# cannot fit the budget). Then mnc's single-threaded
+# the two timed in one process, rounds of ten runs of each in turn ("-"
+# where the model cannot fit the budget). Then mnc's single-threaded
 # time per layer kind (stem, expand, depthwise, project, tail, ...) on
 # MobileNetV2 fp32 and int8, from `mnc run --profile`. Not a test: there
 # is no pass/fail on time.
