@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
   --only) only=$2; shift 2 ;;
   --profile) profile=1; shift ;;
-  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
