@@ -65,14 +65,16 @@ int64_t directWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   auto d = *directGeometry(f, op);
   return d.cg * d.rows * d.pitch * 4;
 }
-// ... or as zero-point-shifted i16.
-int64_t i8DirectWorkspace(const Function &f, const Op &op, const KernelChoice &) {
+// ... or as zero-point-shifted i16, single or paired.
+int64_t i8DirectWorkspace(const Function &f, const Op &op,
+                          const KernelChoice &c) {
   auto d = *directGeometry(f, op);
-  return d.cg * d.rows * d.pitch * 2;
+  return d.cg * d.rows * d.pitch * (pairedDirectPlanes(d, c.isa) ? 4 : 2);
 }
 // The generic quantized conv accumulates one output plane, the quantized
 // matmul one output row, in i32 before requantizing.
-int64_t i8PlaneWorkspace(const Function &f, const Op &op, const KernelChoice &) {
+int64_t i8PlaneWorkspace(const Function &f, const Op &op,
+                         const KernelChoice &) {
   const TensorType &y = f.type(op.results[0]);
   return y.shape[2] * y.shape[3] * 4;
 }
@@ -225,7 +227,8 @@ std::optional<KernelChoice> parseKernelName(llvm::StringRef name) {
     KernelChoice c{static_cast<Kernel>(i), Isa::Scalar, {}};
     if (!kernelRows[i].tile)
       return spec.empty() ? std::optional(c) : std::nullopt;
-    auto known = llvm::find_if(isaList, [&](Isa a) { return isaName(a) == isa; });
+    auto known =
+        llvm::find_if(isaList, [&](Isa a) { return isaName(a) == isa; });
     if (known == std::end(isaList) || rows.getAsInteger(10, c.tile.rows) ||
         cols.getAsInteger(10, c.tile.cols) || c.tile.rows <= 0 ||
         c.tile.cols <= 0)
@@ -276,8 +279,7 @@ int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
   return row(c.kernel).workspace(f, op, c);
 }
 
-int64_t executedMacs(const KernelChoice &c, const Function &f,
-                     const Op &op) {
+int64_t executedMacs(const KernelChoice &c, const Function &f, const Op &op) {
   int64_t macs = opMacs(f, op);
   if (c.kernel != Kernel::F32DirectConv && c.kernel != Kernel::I8DirectConv)
     return macs;
@@ -357,6 +359,10 @@ std::optional<DirectGeometry> directGeometry(const Function &f, const Op &op) {
   d.rows = (d.oh - 1) * d.stride + d.kh;
   d.pitch = llvm::alignTo(d.ow, kDirectMaxLanes) * d.stride + d.kw;
   return d;
+}
+
+bool pairedDirectPlanes(const DirectGeometry &d, Isa isa) {
+  return d.stride == 1 && isa != Isa::Scalar && isaArch(isa) == "x86_64";
 }
 
 } // namespace mnc

@@ -81,8 +81,7 @@ bool kernelApplies(Kernel k, const Function &f, const Op &op);
 bool choiceFits(const KernelChoice &c, const Function &f, const Op &op,
                 const KernelTarget &target);
 /// Bytes of workspace the kernel `c` needs for `op`.
-int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
-                        const Op &op);
+int64_t kernelWorkspace(const KernelChoice &c, const Function &f, const Op &op);
 
 /// Multiply-accumulates the kernel `c` executes for `op`, the lanes that
 /// vector padding wastes included: a direct conv computes each output row
@@ -104,7 +103,7 @@ bool hasInt8Weights(const Function &f, const Op &op);
 
 /// Output rows of a direct conv are padded to a multiple of this many lanes
 /// in the workspace, enough for any target's vector (so the workspace size
-/// is target-neutral).
+/// does not depend on the vector width).
 constexpr int64_t kDirectMaxLanes = 16;
 
 /// Geometry of a conv2d the direct kernels (f32 and quantized) take.
@@ -116,6 +115,11 @@ struct DirectGeometry {
 /// The geometry of `op` if it is an undilated conv2d of stride 1 or 2 with
 /// few enough taps per output to unroll, whatever its element kinds.
 std::optional<DirectGeometry> directGeometry(const Function &f, const Op &op);
+/// Whether the int8 direct conv on `isa` holds each workspace position as
+/// the i16 pair of it and its right neighbour (an i32): x86 multiplies two
+/// adjacent taps at once (pmaddwd), and at stride 1 the pairs of a vector
+/// of outputs overlap, so no load of plain i16 planes gives them.
+bool pairedDirectPlanes(const DirectGeometry &d, Isa isa);
 
 /// Whether `op` is a 1x1, stride 1, unpadded, ungrouped conv with constant
 /// weights (the pointwise GEMM kernels' shape).

@@ -17,12 +17,16 @@
 //         epilogue.
 //   int8  x' = u = x (u8) or x + 128 (i8), in [0, 255], as i16, with the
 //         border at the zero point in the same form, uz; w' = w - zw, so
-//         init = b - uz * sum(w'[m]), folded at compile time. Non-negative
-//         16-bit inputs times 16-bit weights let the target multiply in 16
-//         bits (x86 pmaddwd) into i32 accumulators (exact, as in the
-//         reference); requantized before the store. Without vectors, Arm
-//         DSP's smlad multiplies two horizontally adjacent taps at once:
-//         one 32-bit load of their i16 pair, one pair of weights.
+//         init = b - uz * sum(w'[m]), folded at compile time; i32
+//         accumulators (exact, as in the reference), requantized before
+//         the store. Where the target multiplies i16 pairs into i32 (x86
+//         pmaddwd in every lane, Arm DSP's smlad without vectors), each
+//         step takes two horizontally adjacent taps (kx, kx + 1), the last
+//         of an odd row with a zero weight: lane i's taps are the i16 pair
+//         at column ox*s + kx + i*s. At stride 2 (or with one lane) the
+//         pairs of a vector are one load of consecutive i16; at stride 1
+//         they overlap, so each plane position holds the pair of it and its
+//         right neighbour (paired planes, an i32 each).
 #include "backends/llvm/ConvKernels.h"
 
 #include "llvm/Analysis/VectorUtils.h"
@@ -64,13 +68,15 @@ public:
   virtual llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *in,
                                    llvm::Value *w) const = 0;
   /// Whether the policy multiplies taps kx and kx + 1 of a row in one step
-  /// (pairTaps, pairWeights, multiplyAddPair).
+  /// (pairWeights, multiplyAddPair), the last of an odd row with a zero
+  /// partner.
   virtual bool pairsTaps() const { return false; }
-  /// The two adjacent plane elements from `ptr`, as multiplyAddPair takes
-  /// them.
-  virtual llvm::Value *pairTaps(llvm::Value *) const { return nullptr; }
-  /// Weights `index` and `index + 1` of [M, taps].
-  virtual llvm::Value *pairWeights(llvm::Value *) const { return nullptr; }
+  /// Weights `index` and `index + 1` of [M, taps] (or `index` and 0 unless
+  /// `both`) as the i16 pair of an i32.
+  virtual llvm::Value *pairWeights(llvm::Value *, bool) const {
+    return nullptr;
+  }
+  /// acc + the pairwise products of `in` and `w`, i16 pairs in i32 lanes.
   virtual llvm::Value *multiplyAddPair(llvm::Value *acc, llvm::Value *,
                                        llvm::Value *) const {
     return acc;
@@ -165,34 +171,36 @@ public:
     return b.CreateSExt(
         b.CreateVectorSplat(l.lanes, loadWeights(l, weights, index)), vecTy);
   }
-  // With pmaddwd, the high halves of `in` are zero and add nothing.
   llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *in,
                            llvm::Value *w) const override {
-    if (!pairs)
-      return b.CreateAdd(acc, b.CreateMul(in, w, "", false, true));
-    auto *halves = llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes);
-    return b.CreateAdd(acc, b.CreateIntrinsic(vecTy, pairs,
-                                              {b.CreateBitCast(in, halves),
-                                               b.CreateBitCast(w, halves)}));
+    return b.CreateAdd(acc, b.CreateMul(in, w, "", false, true));
   }
   llvm::Value *finish(const ChannelValues &c, llvm::Value *acc, llvm::Value *,
                       llvm::Value *) const override {
     return l.requantize(acc, c.multiplier, c.zeroPoint,
                         l.f.type(op.results[0]).elem);
   }
-  bool pairsTaps() const override { return smlad; }
-  llvm::Value *pairTaps(llvm::Value *ptr) const override {
-    return b.CreateAlignedLoad(b.getInt32Ty(), ptr, llvm::Align(2));
-  }
-  llvm::Value *pairWeights(llvm::Value *index) const override {
-    return b.CreateBitCast(loadWeights(l, weights, index, 2), b.getInt32Ty());
+  bool pairsTaps() const override { return smlad || pairs; }
+  llvm::Value *pairWeights(llvm::Value *index, bool both) const override {
+    if (both)
+      return b.CreateBitCast(loadWeights(l, weights, index, 2), b.getInt32Ty());
+    return b.CreateZExt(loadWeights(l, weights, index), b.getInt32Ty());
   }
   llvm::Value *multiplyAddPair(llvm::Value *acc, llvm::Value *in,
                                llvm::Value *w) const override {
-    llvm::Value *sum = b.CreateIntrinsic(
-        llvm::Intrinsic::arm_smlad, {},
-        {in, w, b.CreateExtractElement(acc, uint64_t(0))});
-    return b.CreateInsertElement(acc, sum, uint64_t(0));
+    if (smlad) {
+      llvm::Value *sum =
+          b.CreateIntrinsic(llvm::Intrinsic::arm_smlad, {},
+                            {b.CreateExtractElement(in, uint64_t(0)), w,
+                             b.CreateExtractElement(acc, uint64_t(0))});
+      return b.CreateInsertElement(acc, sum, uint64_t(0));
+    }
+    auto *halves = llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes);
+    llvm::Value *products = b.CreateIntrinsic(
+        vecTy, pairs,
+        {b.CreateBitCast(in, halves),
+         b.CreateBitCast(b.CreateVectorSplat(l.lanes, w), halves)});
+    return b.CreateAdd(acc, products);
   }
 
 private:
@@ -253,17 +261,27 @@ struct ChannelBlock {
 class DirectEmitter {
 public:
   DirectEmitter(Lowering &l, const Op &op, const Direct &d,
-                const KernelTile &tile, const ElementPolicy &p)
-      : l(l), b(l.b), op(op), d(d), tile(tile), p(p),
+                const KernelTile &tile, const ElementPolicy &p, bool paired)
+      : l(l), b(l.b), op(op), d(d), tile(tile), p(p), paired(paired),
         splitRows(d.oh > d.n * d.groups) {}
 
   void emit();
 
 private:
+  /// The element type of the workspace planes: the policy's, or i32 when
+  /// each position holds the pair of it and its right neighbour.
+  llvm::Type *planeType() const;
+  /// The planes' border element, single or paired.
+  llvm::Value *border() const;
+  /// `lo` and `hi` (i16) as a pair.
+  llvm::Value *pair(llvm::Value *lo, llvm::Value *hi) const;
   /// Stores `value` at element `index` of the workspace planes.
   void storePlane(llvm::Value *index, llvm::Value *value);
   /// Copies input plane `plane` into workspace plane `ci`.
   void fillPlane(llvm::Value *plane, int64_t ci);
+  /// The same into paired planes: a row's positions from one before its
+  /// first element to its last.
+  void fillPairedPlane(llvm::Value *plane, int64_t ci);
   /// Copies the input planes of image `image`, group `group`.
   void fillGroup(llvm::Value *image, llvm::Value *group);
   /// Output channels [m0, m0 + count) of image `image`.
@@ -278,6 +296,9 @@ private:
              llvm::Value *oy, llvm::Value *ox, int64_t valid);
   /// The vector of taps at workspace offset `at`, `stride` apart, widened.
   llvm::Value *loadTaps(llvm::Value *at);
+  /// The vector of tap pairs at workspace offset `at` (<lanes x i32>):
+  /// lane i holds the taps at `at + i * stride` and the one after it.
+  llvm::Value *loadPairs(llvm::Value *at);
 
   Lowering &l;
   llvm::IRBuilder<> &b;
@@ -285,13 +306,27 @@ private:
   const Direct &d;
   KernelTile tile; ///< Output channels per block by one vector.
   const ElementPolicy &p;
+  bool paired; ///< Whether the planes hold pairs (pairedDirectPlanes).
   /// Tasks split the output rows (each filling every group's planes) when
   /// there are more of them than images times groups, else the latter.
   bool splitRows;
 };
 
+llvm::Type *DirectEmitter::planeType() const {
+  return paired ? b.getInt32Ty() : p.planeType();
+}
+
+llvm::Value *DirectEmitter::border() const {
+  return paired ? pair(p.border(), p.border()) : p.border();
+}
+
+llvm::Value *DirectEmitter::pair(llvm::Value *lo, llvm::Value *hi) const {
+  return b.CreateOr(b.CreateZExt(lo, b.getInt32Ty()),
+                    b.CreateShl(b.CreateZExt(hi, b.getInt32Ty()), 16));
+}
+
 void DirectEmitter::storePlane(llvm::Value *index, llvm::Value *value) {
-  llvm::Type *elem = p.planeType();
+  llvm::Type *elem = planeType();
   b.CreateAlignedStore(value, b.CreateInBoundsGEP(elem, l.workspace(op), index),
                        elementAlign(elem));
 }
@@ -306,7 +341,25 @@ llvm::Value *DirectEmitter::loadTaps(llvm::Value *at) {
   return p.widen(taps);
 }
 
+// Unpaired, lane i's pair is two adjacent i16: at stride 2 (or with one
+// lane) the pairs of a vector are exactly the i16 from `at` on.
+llvm::Value *DirectEmitter::loadPairs(llvm::Value *at) {
+  auto *pairsTy = llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes);
+  if (paired)
+    return b.CreateAlignedLoad(
+        pairsTy, b.CreateInBoundsGEP(b.getInt32Ty(), l.workspace(op), at),
+        llvm::Align(4));
+  llvm::Type *elem = p.planeType();
+  auto *halves = llvm::FixedVectorType::get(elem, 2 * l.lanes);
+  llvm::Value *taps = b.CreateAlignedLoad(
+      halves, b.CreateInBoundsGEP(elem, l.workspace(op), at),
+      elementAlign(elem));
+  return b.CreateBitCast(taps, pairsTy);
+}
+
 void DirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
+  if (paired)
+    return fillPairedPlane(plane, ci);
   ElemKind xKind = l.f.type(op.operands[0]).elem;
   l.loop(0, d.h, [&](llvm::Value *iy) {
     llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
@@ -316,6 +369,28 @@ void DirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
       storePlane(b.CreateAdd(dst, ix),
                  p.toPlane(l.loadAt(plane, xKind, b.CreateAdd(src, ix))));
     });
+  });
+}
+
+// A pair never spans two rows' taps (pitch > (ow - 1) * stride + kw), so
+// without a left border the position before a row needs no pair.
+void DirectEmitter::fillPairedPlane(llvm::Value *plane, int64_t ci) {
+  ElemKind xKind = l.f.type(op.operands[0]).elem;
+  l.loop(0, d.h, [&](llvm::Value *iy) {
+    llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
+    llvm::Value *dst =
+        l.linear({iy}, {d.pitch}, (ci * d.rows + d.pt) * d.pitch + d.pl);
+    auto input = [&](llvm::Value *ix) {
+      return p.toPlane(l.loadAt(plane, xKind, b.CreateAdd(src, ix)));
+    };
+    if (d.pl > 0)
+      storePlane(b.CreateSub(dst, l.idx(1)), pair(p.border(), input(l.idx(0))));
+    l.loop(0, d.w - 1, [&](llvm::Value *ix) {
+      storePlane(b.CreateAdd(dst, ix),
+                 pair(input(ix), input(b.CreateAdd(ix, l.idx(1)))));
+    });
+    storePlane(b.CreateAdd(dst, l.idx(d.w - 1)),
+               pair(input(l.idx(d.w - 1)), p.border()));
   });
 }
 
@@ -340,21 +415,23 @@ DirectEmitter::accumulate(const ChannelBlock &block, llvm::Value *col) {
     llvm::Value *m = b.CreateAdd(block.m0, l.idx(r));
     return b.CreateAdd(b.CreateMul(m, l.idx(taps)), l.idx(tap));
   };
-  for (int64_t tap = 0; tap < taps; ++tap) {
+  for (int64_t tap = 0; tap < taps;) {
     int64_t ci = tap / (d.kh * d.kw), ky = tap / d.kw % d.kh, kx = tap % d.kw;
     llvm::Value *at =
         b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + kx));
-    if (p.pairsTaps() && kx + 1 < d.kw) {
-      llvm::Value *in = p.pairTaps(
-          b.CreateInBoundsGEP(p.planeType(), l.workspace(op), at));
+    if (p.pairsTaps()) {
+      llvm::Value *in = loadPairs(at);
+      bool both = kx + 1 < d.kw;
       for (size_t r = 0; r < acc.size(); ++r)
-        acc[r] = p.multiplyAddPair(acc[r], in, p.pairWeights(weightIndex(r, tap)));
-      ++tap;
+        acc[r] = p.multiplyAddPair(acc[r], in,
+                                   p.pairWeights(weightIndex(r, tap), both));
+      tap += both ? 2 : 1;
       continue;
     }
     llvm::Value *in = loadTaps(at);
     for (size_t r = 0; r < acc.size(); ++r)
       acc[r] = p.multiplyAdd(acc[r], in, p.weight(weightIndex(r, tap)));
+    ++tap;
   }
   return acc;
 }
@@ -408,7 +485,7 @@ void DirectEmitter::emit() {
   int64_t block = tile.rows;
   // The border stays the same for every group: only the interior is copied.
   l.loop(0, d.cg * d.rows * d.pitch,
-         [&](llvm::Value *i) { storePlane(i, p.border()); });
+         [&](llvm::Value *i) { storePlane(i, border()); });
   auto perGroup = [&](llvm::Value *ig) {
     llvm::Value *image = b.CreateUDiv(ig, l.idx(d.groups));
     llvm::Value *group = b.CreateURem(ig, l.idx(d.groups));
@@ -437,7 +514,11 @@ bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k) {
   std::unique_ptr<ElementPolicy> policy = elementPolicy(l, op, *d, k.isa);
   if (!policy)
     return false;
-  DirectEmitter(l, op, *d, k.tile, *policy).emit();
+  bool paired =
+      l.f.type(op.operands[0]).isQuantized() && pairedDirectPlanes(*d, k.isa);
+  if (paired && !(policy->pairsTaps() && l.lanes > 1))
+    return false;
+  DirectEmitter(l, op, *d, k.tile, *policy, paired).emit();
   return true;
 }
 
