@@ -19,9 +19,10 @@ llvm::Value *laneMask(Lowering &l, int64_t valid) {
   return llvm::ConstantVector::get(bits);
 }
 
-NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values) {
-  bool bytes =
-      llvm::all_of(values, [](int32_t v) { return llvm::isInt<8>(v); });
+NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values,
+                            bool bytes) {
+  bytes = bytes &&
+          llvm::all_of(values, [](int32_t v) { return llvm::isInt<8>(v); });
   std::vector<uint8_t> data;
   for (int32_t v : values) {
     auto u = static_cast<uint16_t>(static_cast<int16_t>(v));

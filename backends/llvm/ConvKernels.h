@@ -23,7 +23,6 @@ bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k);
 /// zero-point-shifted (i16) workspace planes.
 bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
-
 /// Per output channel of a quantized conv2d: the requantization multiplier
 /// sx*sw[m]/sy[m] (f32, in the reference's order of operations) and the
 /// output zero point (i32), as constant tables.
@@ -39,13 +38,16 @@ llvm::Intrinsic::ID pairwiseMultiplyAdd(Isa isa, unsigned lanes);
 
 /// Zero-point-shifted quantized weights w - zw as the int8 kernels store
 /// them: one byte each when every value fits in i8 (symmetric int8
-/// weights), else two. Never wider, so int8 weights stay int8 in flash;
-/// kernels widen them in registers.
+/// weights) and `bytes` allows, else two. Never wider, so int8 weights
+/// stay int8 in flash wherever the kernel widens them in registers; only
+/// the x86 pmaddwd 1x1 conv takes two bytes, for one broadcast load per
+/// row and step.
 struct NarrowWeights {
   llvm::Value *data;
   llvm::IntegerType *elem; ///< i8 or i16.
 };
-NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values);
+NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values,
+                            bool bytes = true);
 /// Weight `index` sign-extended to i16, or with count 2 the two weights
 /// from `index` as <2 x i16>.
 llvm::Value *loadWeights(Lowering &l, const NarrowWeights &w,
