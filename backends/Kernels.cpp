@@ -73,8 +73,7 @@ int64_t i8DirectWorkspace(const Function &f, const Op &op,
 }
 // The generic quantized conv accumulates one output plane, the quantized
 // matmul one output row, in i32 before requantizing.
-int64_t i8PlaneWorkspace(const Function &f, const Op &op,
-                         const KernelChoice &) {
+int64_t i8PlaneWorkspace(const Function &f, const Op &op, const KernelChoice &) {
   const TensorType &y = f.type(op.results[0]);
   return y.shape[2] * y.shape[3] * 4;
 }
@@ -227,8 +226,7 @@ std::optional<KernelChoice> parseKernelName(llvm::StringRef name) {
     KernelChoice c{static_cast<Kernel>(i), Isa::Scalar, {}};
     if (!kernelRows[i].tile)
       return spec.empty() ? std::optional(c) : std::nullopt;
-    auto known =
-        llvm::find_if(isaList, [&](Isa a) { return isaName(a) == isa; });
+    auto known = llvm::find_if(isaList, [&](Isa a) { return isaName(a) == isa; });
     if (known == std::end(isaList) || rows.getAsInteger(10, c.tile.rows) ||
         cols.getAsInteger(10, c.tile.cols) || c.tile.rows <= 0 ||
         c.tile.cols <= 0)
@@ -279,7 +277,8 @@ int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
   return row(c.kernel).workspace(f, op, c);
 }
 
-int64_t executedMacs(const KernelChoice &c, const Function &f, const Op &op) {
+int64_t executedMacs(const KernelChoice &c, const Function &f,
+                     const Op &op) {
   int64_t macs = opMacs(f, op);
   if (c.kernel != Kernel::F32DirectConv && c.kernel != Kernel::I8DirectConv)
     return macs;

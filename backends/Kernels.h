@@ -81,7 +81,8 @@ bool kernelApplies(Kernel k, const Function &f, const Op &op);
 bool choiceFits(const KernelChoice &c, const Function &f, const Op &op,
                 const KernelTarget &target);
 /// Bytes of workspace the kernel `c` needs for `op`.
-int64_t kernelWorkspace(const KernelChoice &c, const Function &f, const Op &op);
+int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
+                        const Op &op);
 
 /// Multiply-accumulates the kernel `c` executes for `op`, the lanes that
 /// vector padding wastes included: a direct conv computes each output row

@@ -23,6 +23,7 @@ bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k);
 /// zero-point-shifted (i16) workspace planes.
 bool lowerDirectConv(Lowering &l, const Op &op, const KernelChoice &k);
 
+
 /// Per output channel of a quantized conv2d: the requantization multiplier
 /// sx*sw[m]/sy[m] (f32, in the reference's order of operations) and the
 /// output zero point (i32), as constant tables.

@@ -64,8 +64,8 @@ std::vector<T> packWeights(
 class PointwisePolicy {
 public:
   PointwisePolicy(Lowering &l, const Op &op, llvm::Type *elem)
-      : l(l), b(l.b), op(op), accTy(llvm::FixedVectorType::get(elem, l.lanes)) {
-  }
+      : l(l), b(l.b), op(op),
+        accTy(llvm::FixedVectorType::get(elem, l.lanes)) {}
   virtual ~PointwisePolicy() = default;
 
   /// The accumulators' start for output channel `m`, as one value.
@@ -94,7 +94,8 @@ public:
 protected:
   /// Vector `v` of the tile's pixels of channel `c` of X (elements `ty`).
   llvm::Value *loadX(llvm::Type *ty, llvm::Value *xImage, llvm::Value *c,
-                     const Gemm &g, llvm::Value *p0, int64_t v, int64_t pixels);
+                     const Gemm &g, llvm::Value *p0, int64_t v,
+                     int64_t pixels);
 
   Lowering &l;
   llvm::IRBuilder<> &b;
@@ -142,10 +143,9 @@ public:
   }
   void store(llvm::Value *, llvm::Value *at, llvm::Value *acc,
              llvm::Value *mask) override {
-    llvm::Value *value =
-        applyEpilogue(l, epilogue, op.results[0], acc, at, mask);
-    llvm::Value *ptr =
-        b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(l.destination(op)), at);
+    llvm::Value *value = applyEpilogue(l, epilogue, op.results[0], acc, at, mask);
+    llvm::Value *ptr = b.CreateInBoundsGEP(b.getFloatTy(),
+                                           l.ptr(l.destination(op)), at);
     if (mask)
       b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
     else
@@ -220,7 +220,7 @@ private:
   NarrowWeights packed;
   llvm::Value *offsets; ///< -(zx + inputBias) * sum(w'[m]) as i32, [M].
   RequantTables tables;
-  llvm::Type *panelTy; ///< One vector of the panel.
+  llvm::Type *panelTy;  ///< One vector of the panel.
 };
 
 llvm::Value *Int8Policy::gather(llvm::Value *xImage, llvm::Value *s,
@@ -279,15 +279,13 @@ llvm::Value *Int8Policy::rowWeights(llvm::Value *step, int64_t r) {
     if (packed.elem->getBitWidth() == 16)
       return b.CreateShuffleVector(step, {int(2 * r), int(2 * r + 1)});
     llvm::Value *word = b.CreateExtractElement(step, r);
-    llvm::Value *low =
-        b.CreateIntrinsic(llvm::Intrinsic::arm_sxtb16, {}, {word});
+    llvm::Value *low = b.CreateIntrinsic(llvm::Intrinsic::arm_sxtb16, {}, {word});
     llvm::Value *high = b.CreateIntrinsic(
         llvm::Intrinsic::arm_sxtb16, {},
         {b.CreateIntrinsic(llvm::Intrinsic::fshr, {b.getInt32Ty()},
                            {word, word, b.getInt32(8)})});
     return b.CreateInsertElement(
-        b.CreateInsertElement(llvm::PoisonValue::get(pairsTy), low,
-                              uint64_t(0)),
+        b.CreateInsertElement(llvm::PoisonValue::get(pairsTy), low, uint64_t(0)),
         high, uint64_t(1));
   }
   llvm::SmallVector<int, 16> lane(l.lanes, int(r));
@@ -344,32 +342,29 @@ void PointwiseEmitter::tile(llvm::Value *image, llvm::Value *m0, int64_t rows,
   // Unrolled by two, never fully: a fully unrolled reduction makes the
   // packed inputs invariant in the channel-block loop, and hoisted there
   // they spill.
-  l.loop(
-      0, g.steps,
-      [&](llvm::Value *s) {
-        std::vector<llvm::Value *> xv;
-        for (int64_t v = 0; v < vectors; ++v)
-          xv.push_back(policy.inputs(xImage, s, p0, v, pixels));
-        llvm::Value *step = policy.stepWeights(
-            b.CreateMul(b.CreateAdd(wBlock, b.CreateMul(s, l.idx(rows))),
-                        l.idx(g.group)),
-            rows);
-        for (int64_t r = 0; r < rows; ++r) {
-          llvm::Value *w = policy.rowWeights(step, r);
-          for (int64_t v = 0; v < vectors; ++v) {
-            llvm::Value *slot = acc[r * vectors + v];
-            b.CreateStore(
-                policy.multiplyAdd(b.CreateLoad(accTy, slot), xv[v], w), slot);
-          }
-        }
-      },
-      policy.packsInputs() ? 2 : 0);
+  l.loop(0, g.steps, [&](llvm::Value *s) {
+    std::vector<llvm::Value *> xv;
+    for (int64_t v = 0; v < vectors; ++v)
+      xv.push_back(policy.inputs(xImage, s, p0, v, pixels));
+    llvm::Value *step = policy.stepWeights(
+        b.CreateMul(b.CreateAdd(wBlock, b.CreateMul(s, l.idx(rows))),
+                    l.idx(g.group)),
+        rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      llvm::Value *w = policy.rowWeights(step, r);
+      for (int64_t v = 0; v < vectors; ++v) {
+        llvm::Value *slot = acc[r * vectors + v];
+        b.CreateStore(policy.multiplyAdd(b.CreateLoad(accTy, slot), xv[v], w),
+                      slot);
+      }
+    }
+  }, policy.packsInputs() ? 2 : 0);
   for (int64_t r = 0; r < rows; ++r) {
     llvm::Value *m = b.CreateAdd(m0, l.idx(r));
-    llvm::Value *yRow =
-        b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(image, l.idx(g.m)), m),
-                                l.idx(g.hw)),
-                    p0);
+    llvm::Value *yRow = b.CreateAdd(
+        b.CreateMul(b.CreateAdd(b.CreateMul(image, l.idx(g.m)), m),
+                    l.idx(g.hw)),
+        p0);
     for (int64_t v = 0; v < vectors; ++v)
       policy.store(m, b.CreateAdd(yRow, l.idx(v * l.lanes)),
                    b.CreateLoad(accTy, acc[r * vectors + v]),
@@ -430,8 +425,9 @@ void PointwiseEmitter::emit() {
 
 /// The int8 policy for `op` on the kernel's ISA, with its packed weights
 /// w' = w - zw and folded offsets.
-std::unique_ptr<PointwisePolicy>
-int8Policy(Lowering &l, const Op &op, const Tensor &weights, Gemm &g, Isa isa) {
+std::unique_ptr<PointwisePolicy> int8Policy(Lowering &l, const Op &op,
+                                            const Tensor &weights, Gemm &g,
+                                            Isa isa) {
   const TensorType &xt = l.f.type(op.operands[0]),
                    &wt = l.f.type(op.operands[1]);
   MacPolicy mac = macPolicy(isa, l.lanes);
@@ -461,10 +457,8 @@ bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k) {
   const Tensor *weights = l.constantOf(op.operands[1]);
   if (!weights || !isPointwiseConv(l.f, op))
     return false;
-  Gemm g{xt.shape[0], wt.shape[0],
-         xt.shape[1], xt.shape[2] * xt.shape[3],
-         k.tile.rows, k.tile.cols / l.lanes,
-         1,           xt.shape[1]};
+  Gemm g{xt.shape[0], wt.shape[0], xt.shape[1], xt.shape[2] * xt.shape[3],
+         k.tile.rows, k.tile.cols / l.lanes, 1, xt.shape[1]};
   if (k.kernel == Kernel::I8PanelConv) {
     emitInt8PanelGemm(l, op, {g.n, g.c, g.m}, *weights, k.isa, k.tile);
     return true;
