@@ -84,7 +84,7 @@ int64_t i8RowWorkspace(const Function &f, const Op &op, const KernelChoice &) {
 // its multiply-accumulates take them (backends/llvm/LowerPointwise.cpp).
 int64_t i8PanelWorkspace(const Function &f, const Op &op,
                          const KernelChoice &c) {
-  Int8MacShape mac = int8MacShape(c.isa);
+  Int8MacShape mac = int8MacShape(c.isa, hasInt8Weights(f, op));
   int64_t channels = f.type(op.operands[0]).shape[1];
   return llvm::divideCeil(channels, mac.group) * c.tile.cols * mac.laneBytes;
 }
@@ -113,10 +113,15 @@ KernelTile gemmTile(const Function &, const Op &, const KernelTarget &t) {
 // (broadcasting from memory) does not need: with 16 vector registers, 5
 // rows. Without vector registers it accumulates in the 13 general-purpose
 // registers of a Cortex-M, which also hold its pointers: a 2x2 tile (the
-// f32 one blocks over floating-point registers).
+// f32 one blocks over floating-point registers). MVE's vmladava sums a
+// row's products with one pixel into a general-purpose register, an even
+// one: 2 rows by 4 pixels take all eight, at the price of some moves
+// between registers, and still run fewer instructions than 1 by 4.
 KernelTile i8GemmTile(const Function &f, const Op &op, const KernelTarget &t) {
   if (t.lanes == 1)
     return {2, 2};
+  if (t.best() == Isa::Mve && hasInt8Weights(f, op))
+    return {2, t.lanes};
   if (t.vectorRegisters == 16)
     return {5, 2 * t.lanes};
   return gemmTile(f, op, t);
@@ -174,7 +179,9 @@ const IsaRow &row(Isa isa) { return isaRows[static_cast<unsigned>(isa)]; }
 
 /// Whether kernel `k` has a form for `isa` that serves `op`: the dot
 /// products have int8 1x1 convs only, and only with int8 weights; DSP
-/// also has the int8 direct conv. The int8 panel conv needs vectors.
+/// also has the int8 direct conv. The int8 panel conv needs vectors, and
+/// on MVE weights too wide for its reductions: the 1x1 conv's vmladava
+/// reduces one pixel's channels as well as many.
 bool servesOp(Isa isa, Kernel k, const Function &f, const Op &op) {
   bool int8Gemm = k == Kernel::I8Conv1x1 || k == Kernel::I8PanelConv;
   switch (isa) {
@@ -182,6 +189,8 @@ bool servesOp(Isa isa, Kernel k, const Function &f, const Op &op) {
   case Isa::AvxVnni:
   case Isa::NeonDot:
     return int8Gemm && hasInt8Weights(f, op);
+  case Isa::Mve:
+    return k != Kernel::I8PanelConv || !hasInt8Weights(f, op);
   case Isa::Dsp:
     return k == Kernel::I8Conv1x1 || k == Kernel::I8DirectConv;
   case Isa::Scalar:
@@ -286,7 +295,7 @@ int64_t executedMacs(const KernelChoice &c, const Function &f,
   return macs / ow * llvm::alignTo(ow, c.tile.cols);
 }
 
-Int8MacShape int8MacShape(Isa isa) {
+Int8MacShape int8MacShape(Isa isa, bool int8Weights) {
   switch (isa) {
   case Isa::Avx512Vnni:
   case Isa::AvxVnni:
@@ -294,6 +303,8 @@ Int8MacShape int8MacShape(Isa isa) {
     return {4, 4};
   case Isa::Dsp:
     return {4, 8};
+  case Isa::Mve:
+    return int8Weights ? Int8MacShape{16, 16} : Int8MacShape{1, 4};
   default:
     return {isaArch(isa) == "x86_64" ? 2 : 1, 4};
   }

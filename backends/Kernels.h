@@ -89,14 +89,16 @@ int64_t kernelWorkspace(const KernelChoice &c, const Function &f,
 /// in whole vectors of `c.tile.cols` lanes.
 int64_t executedMacs(const KernelChoice &c, const Function &f, const Op &op);
 
-/// How the int8 1x1 kernel multiplies on `isa`: `group` input channels
+/// How the int8 1x1 kernel multiplies on `isa`, for weights that fit in
+/// int8 (`int8Weights`, hasInt8Weights) or not: `group` input channels
 /// per i32 accumulator lane and reduction step (1 widened, 2 as i16 pairs,
-/// 4 as bytes or as two i16 pairs), and `laneBytes` bytes of packed inputs
-/// per lane and step.
+/// 4 as bytes or as two i16 pairs, 16 bytes of one pixel summed into one
+/// i32 by MVE's vmladava), and `laneBytes` bytes of packed inputs per lane
+/// and step.
 struct Int8MacShape {
   int64_t group, laneBytes;
 };
-Int8MacShape int8MacShape(Isa isa);
+Int8MacShape int8MacShape(Isa isa, bool int8Weights);
 
 /// Whether the int8 1x1 conv `op`'s zero-point-shifted weights w - zw all
 /// fit in int8, as four-way dot products (vpdpbusd, sdot) need.

@@ -8,8 +8,10 @@
 
 namespace mnc {
 
-MacPolicy macPolicy(Isa isa, unsigned lanes) {
-  int64_t group = int8MacShape(isa).group;
+MacPolicy macPolicy(Isa isa, unsigned lanes, bool int8Weights) {
+  int64_t group = int8MacShape(isa, int8Weights).group;
+  if (isa == Isa::Mve && int8Weights)
+    return {MacPolicy::Across, group, llvm::Intrinsic::arm_mve_vmldava};
   switch (isa) {
   case Isa::Avx512Vnni:
   case Isa::AvxVnni:
@@ -34,7 +36,8 @@ MacPolicy macPolicy(Isa isa, unsigned lanes) {
 int32_t inputBias(const MacPolicy &p, ElemKind x) {
   if (p.kind == MacPolicy::DotU8S8 && x == ElemKind::I8)
     return 128;
-  if (p.kind == MacPolicy::DotS8S8 && x == ElemKind::U8)
+  if ((p.kind == MacPolicy::DotS8S8 || p.kind == MacPolicy::Across) &&
+      x == ElemKind::U8)
     return -128;
   return 0;
 }
@@ -81,7 +84,8 @@ llvm::Value *interleaveBytes(llvm::IRBuilder<> &b,
 
 Int8Mac::Int8Mac(Lowering &l, const MacPolicy &mac)
     : l(l), b(l.b), mac(mac),
-      accTy(llvm::FixedVectorType::get(l.b.getInt32Ty(), l.lanes)) {}
+      accTy(llvm::FixedVectorType::get(l.b.getInt32Ty(),
+                                       mac.accumulatorLanes(l.lanes))) {}
 
 llvm::Value *Int8Mac::asParam(llvm::Value *v, unsigned i) {
   llvm::Type *types[] = {accTy, llvm::FixedVectorType::get(b.getInt8Ty(),
@@ -101,6 +105,8 @@ llvm::Type *Int8Mac::inputType() {
     return llvm::FixedVectorType::get(b.getInt16Ty(), 2 * l.lanes);
   case MacPolicy::Smlad:
     return llvm::FixedVectorType::get(b.getInt32Ty(), 2);
+  case MacPolicy::Across:
+    return llvm::FixedVectorType::get(b.getInt8Ty(), mac.group);
   case MacPolicy::DotU8S8:
   case MacPolicy::DotS8S8:
     return asParam(llvm::PoisonValue::get(llvm::FixedVectorType::get(
@@ -116,6 +122,8 @@ llvm::Value *Int8Mac::input(llvm::Value *bytes, ElemKind x) {
     bytes = b.CreateXor(bytes, llvm::ConstantInt::get(bytes->getType(), 0x80));
   if (mac.isDot())
     return asParam(bytes, 1);
+  if (mac.kind == MacPolicy::Across)
+    return bytes;
   // Smlad's pairs are i16; the others widen to their lanes' elements.
   auto *wide = llvm::FixedVectorType::get(
       mac.kind == MacPolicy::Widen ? b.getInt32Ty() : b.getInt16Ty(),
@@ -135,6 +143,8 @@ llvm::Value *Int8Mac::weights(llvm::Value *raw) {
   case MacPolicy::DotU8S8:
   case MacPolicy::DotS8S8:
     return asParam(raw, 2);
+  case MacPolicy::Across:
+    return raw;
   case MacPolicy::Smlad:
     break;
   }
@@ -176,6 +186,14 @@ llvm::Value *Int8Mac::multiplyAdd(llvm::Value *acc, llvm::Value *x,
   case MacPolicy::DotS8S8:
     return b.CreateIntrinsic(mac.intrinsic, {accTy, x->getType()},
                              {acc, x, w});
+  case MacPolicy::Across: {
+    // vmladava.s8: signed, adding, not exchanging pairs.
+    llvm::Value *sum =
+        b.CreateIntrinsic(mac.intrinsic, {x->getType()},
+                          {b.getInt32(0), b.getInt32(0), b.getInt32(0),
+                           b.CreateBitCast(acc, b.getInt32Ty()), x, w});
+    return b.CreateBitCast(sum, accTy);
+  }
   }
   llvm_unreachable("covered switch");
 }

@@ -17,18 +17,26 @@ namespace mnc {
 ///            unpacked by sxtb16 and sxtb16 ror 8 from one word of bytes
 ///   DotU8S8  4 channels as bytes, u8 inputs by s8 weights: x86 vpdpbusd
 ///   DotS8S8  4 channels as bytes, s8 by s8: AArch64 sdot
+///   Across   16 channels of one pixel as bytes, s8 by s8, all summed into
+///            one i32 (the accumulator has 1 lane): MVE vmladava
 /// The dot products take their inputs as one signedness: inputs of the
 /// other are shifted by `inputBias` (x + 128 or x - 128, a flip of the top
 /// bit), which the kernels' folded zero-point offsets take back exactly.
 struct MacPolicy {
-  enum Kind { Widen, Pairs, Smlad, DotU8S8, DotS8S8 } kind;
+  enum Kind { Widen, Pairs, Smlad, DotU8S8, DotS8S8, Across } kind;
   int64_t group;
   llvm::Intrinsic::ID intrinsic;
 
   bool isDot() const { return kind == DotU8S8 || kind == DotS8S8; }
+  /// The i32 lanes of an accumulator on a target of `lanes`.
+  unsigned accumulatorLanes(unsigned lanes) const {
+    return kind == Across ? 1 : lanes;
+  }
 };
 
-MacPolicy macPolicy(Isa isa, unsigned lanes);
+/// The policy of `isa` for weights that fit in int8 (`int8Weights`) or not
+/// (backends/Kernels.h's int8MacShape), with vectors of `lanes` i32.
+MacPolicy macPolicy(Isa isa, unsigned lanes, bool int8Weights);
 
 /// The shift the policy applies to inputs of kind `x` (see MacPolicy).
 int32_t inputBias(const MacPolicy &p, ElemKind x);
@@ -51,8 +59,8 @@ llvm::Value *interleaveBytes(llvm::IRBuilder<> &b,
                              llvm::ArrayRef<llvm::Value *> rows,
                              unsigned lanes);
 
-/// The multiply-accumulate of policy `mac` with accumulators of `l.lanes`
-/// i32 lanes.
+/// The multiply-accumulate of policy `mac` with accumulators of
+/// `mac.accumulatorLanes(l.lanes)` i32 lanes.
 class Int8Mac {
 public:
   Int8Mac(Lowering &l, const MacPolicy &mac);

@@ -141,7 +141,7 @@ public:
         uz(shiftedZeroPoint(l.f.type(op.operands[0]))), tables(tables),
         weights(weights), offsets(offsets),
         pairs(pairwiseMultiplyAdd(isa, l.lanes)),
-        smlad(isa == Isa::Dsp && l.lanes == 1),
+        smlad(isa == Isa::Dsp && l.lanes == 1), byScalar(isa == Isa::Mve),
         vecTy(llvm::FixedVectorType::get(b.getInt32Ty(), l.lanes)) {}
 
   llvm::Type *planeType() const override { return b.getInt16Ty(); }
@@ -166,10 +166,14 @@ public:
             b.CreateVectorSplat(l.lanes,
                                 l.loadAt(tables.zeroPoints, ElemKind::I32, m))};
   }
-  // Splat in i16, then widen: both factors visibly fit 16 bits.
+  // Splat in i16, then widen: both factors visibly fit 16 bits (NEON's
+  // widening multiply-accumulates). MVE's vmla multiplies by a scalar
+  // register, which an i32 splat lets each use keep.
   llvm::Value *weight(llvm::Value *index) const override {
-    return b.CreateSExt(
-        b.CreateVectorSplat(l.lanes, loadWeights(l, weights, index)), vecTy);
+    llvm::Value *w = loadWeights(l, weights, index);
+    if (byScalar)
+      return b.CreateVectorSplat(l.lanes, b.CreateSExt(w, b.getInt32Ty()));
+    return b.CreateSExt(b.CreateVectorSplat(l.lanes, w), vecTy);
   }
   llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *in,
                            llvm::Value *w) const override {
@@ -212,6 +216,7 @@ private:
   llvm::Value *offsets;
   llvm::Intrinsic::ID pairs; ///< Or not_intrinsic: widen and multiply.
   bool smlad;                ///< Pairs of taps (one lane).
+  bool byScalar;             ///< Weights as i32 splats (MVE).
   llvm::FixedVectorType *vecTy;
 };
 

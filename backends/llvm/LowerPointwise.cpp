@@ -16,8 +16,11 @@
 //     acc[m, p] = b[m] + sum_c (x[c, p] - zx) * (w[m, c] - zw[m])
 //               = (b[m] - zx * sum_c w'[m, c]) + sum_c x[c, p] * w'[m, c],
 //   requantized before the only store. The kernel's ISA decides how a step
-//   multiplies (MacPolicy): one channel per i32 lane, two (x86 pmaddwd) or
-//   four (x86 vpdpbusd, AArch64 sdot, Arm smlad on two i16 pairs). Every
+//   multiplies (MacPolicy): one channel per i32 lane, two (x86 pmaddwd),
+//   four (x86 vpdpbusd, AArch64 sdot, Arm smlad on two i16 pairs), or the
+//   16 channels of one pixel summed into a one-lane accumulator (MVE
+//   vmladava: the panel holds each pixel's channels contiguous, and a
+//   row's accumulators are joined into vectors to be requantized). Every
 //   product and sum is exact in i32, as in the reference, so the result is
 //   bit-exact. Gathering the channels of a step for a vector of pixels
 //   costs several loads and shuffles, so the kernel does it once per pixel
@@ -38,9 +41,13 @@ namespace {
 
 struct Gemm {
   int64_t n, m, c, hw;
-  int64_t rows, vectors; ///< Register tile: output channels x vectors.
-  int64_t group;         ///< Input channels per reduction step.
-  int64_t steps;         ///< C / group, rounded up.
+  int64_t rows, cols; ///< Register tile: output channels x pixels.
+  int64_t lanes;      ///< Pixels per accumulator: the target's lanes, or 1.
+  int64_t group;      ///< Input channels per reduction step.
+  int64_t steps;      ///< C / group, rounded up.
+
+  /// Accumulators per row of the tile.
+  int64_t vectors() const { return cols / lanes; }
 };
 
 /// W[m, c] for m < M, c < C in the tile order of the file comment, the
@@ -63,9 +70,8 @@ std::vector<T> packWeights(
 /// What the element type (and for int8 the ISA) decides in the skeleton.
 class PointwisePolicy {
 public:
-  PointwisePolicy(Lowering &l, const Op &op, llvm::Type *elem)
-      : l(l), b(l.b), op(op),
-        accTy(llvm::FixedVectorType::get(elem, l.lanes)) {}
+  PointwisePolicy(Lowering &l, const Op &op, llvm::Type *elem, unsigned lanes)
+      : l(l), b(l.b), op(op), accTy(llvm::FixedVectorType::get(elem, lanes)) {}
   virtual ~PointwisePolicy() = default;
 
   /// The accumulators' start for output channel `m`, as one value.
@@ -88,6 +94,10 @@ public:
   /// element `at` of Y, in the lanes `mask` selects (null: all).
   virtual void store(llvm::Value *m, llvm::Value *at, llvm::Value *acc,
                      llvm::Value *mask) = 0;
+  /// Stores output channel `m`'s accumulators `acc` of `pixels` pixels from
+  /// element `at` of Y, as target vectors (one-lane accumulators joined).
+  void storeRow(llvm::Value *m, llvm::Value *at,
+                llvm::ArrayRef<llvm::Value *> acc, int64_t pixels);
 
   llvm::FixedVectorType *accumulatorType() const { return accTy; }
 
@@ -102,6 +112,23 @@ protected:
   const Op &op;
   llvm::FixedVectorType *accTy;
 };
+
+void PointwisePolicy::storeRow(llvm::Value *m, llvm::Value *at,
+                               llvm::ArrayRef<llvm::Value *> acc,
+                               int64_t pixels) {
+  int64_t per = accTy->getNumElements();
+  for (int64_t p = 0; p < pixels; p += l.lanes) {
+    llvm::Value *vector = acc[p / per];
+    if (per != int64_t(l.lanes)) {
+      vector = llvm::PoisonValue::get(
+          llvm::FixedVectorType::get(accTy->getElementType(), l.lanes));
+      for (int64_t i = 0; i < std::min<int64_t>(l.lanes, pixels - p); ++i)
+        vector = b.CreateInsertElement(
+            vector, b.CreateExtractElement(acc[p + i], uint64_t(0)), i);
+    }
+    store(m, b.CreateAdd(at, l.idx(p)), vector, laneMask(l, pixels - p));
+  }
+}
 
 llvm::Value *PointwisePolicy::loadX(llvm::Type *ty, llvm::Value *xImage,
                                     llvm::Value *c, const Gemm &g,
@@ -120,7 +147,7 @@ llvm::Value *PointwisePolicy::loadX(llvm::Type *ty, llvm::Value *xImage,
 class F32Policy : public PointwisePolicy {
 public:
   F32Policy(Lowering &l, const Op &op, const Gemm &g, llvm::Value *packed)
-      : PointwisePolicy(l, op, l.b.getFloatTy()), g(g), packed(packed),
+      : PointwisePolicy(l, op, l.b.getFloatTy(), l.lanes), g(g), packed(packed),
         epilogue(l.epilogueOf(op)) {}
 
   llvm::Value *init(llvm::Value *m) override {
@@ -164,15 +191,16 @@ class Int8Policy : public PointwisePolicy {
 public:
   Int8Policy(Lowering &l, const Op &op, const Gemm &g, const MacPolicy &policy,
              NarrowWeights packed, llvm::Value *offsets)
-      : PointwisePolicy(l, op, l.b.getInt32Ty()), g(g), mac(l, policy),
-        packed(packed), offsets(offsets), tables(requantTables(l, op)),
-        panelTy(mac.inputType()) {}
+      : PointwisePolicy(l, op, l.b.getInt32Ty(),
+                        policy.accumulatorLanes(l.lanes)),
+        g(g), mac(l, policy), packed(packed), offsets(offsets),
+        tables(requantTables(l, op)), panelTy(mac.inputType()) {}
 
   llvm::Value *init(llvm::Value *m) override {
     llvm::Value *init = l.loadAt(offsets, ElemKind::I32, m);
     if (op.operands.size() > 2)
       init = b.CreateAdd(init, l.loadI32(op.operands[2], m));
-    return b.CreateVectorSplat(l.lanes, init);
+    return b.CreateVectorSplat(accTy->getNumElements(), init);
   }
   llvm::Value *inputs(llvm::Value *, llvm::Value *s, llvm::Value *, int64_t v,
                       int64_t) override {
@@ -205,10 +233,14 @@ private:
   /// Step s, vector v of X, gathered from its channel planes.
   llvm::Value *gather(llvm::Value *xImage, llvm::Value *s, llvm::Value *p0,
                       int64_t v, int64_t pixels);
+  /// Step s of the block's pixels for MacPolicy::Across: the first
+  /// `channels` of its 16 (the rest 0), each pixel's contiguous.
+  void transpose(llvm::Value *xImage, llvm::Value *s, int64_t channels,
+                 llvm::Value *p0, int64_t pixels);
   llvm::Value *panelAt(llvm::Value *s, int64_t v) {
     return b.CreateInBoundsGEP(
         panelTy, l.workspace(op),
-        b.CreateAdd(b.CreateMul(s, l.idx(g.vectors)), l.idx(v)));
+        b.CreateAdd(b.CreateMul(s, l.idx(g.vectors())), l.idx(v)));
   }
   llvm::Align panelAlign() const {
     return llvm::Align(l.module.getDataLayout().getTypeStoreSize(panelTy));
@@ -241,7 +273,56 @@ llvm::Value *Int8Policy::gather(llvm::Value *xImage, llvm::Value *s,
       l.f.type(op.operands[0]).elem);
 }
 
+// Four pixels at a time: each channel's four bytes (one load) go to the
+// panel as they lie, channel-major, and MVE's vld4 reads them back
+// deinterleaved, a vector of the 16 channels per pixel.
+void Int8Policy::transpose(llvm::Value *xImage, llvm::Value *s,
+                           int64_t channels, llvm::Value *p0, int64_t pixels) {
+  llvm::Type *word = b.getInt32Ty();
+  auto *quad = llvm::FixedVectorType::get(b.getInt8Ty(), 4);
+  for (int64_t q = 0; q < pixels; q += 4) {
+    int64_t n = std::min<int64_t>(4, pixels - q);
+    llvm::Value *slot = panelAt(s, q);
+    for (int64_t j = 0; j < 16; ++j) {
+      llvm::Value *bytes = llvm::ConstantAggregateZero::get(quad);
+      if (j < channels) {
+        llvm::Value *c = b.CreateAdd(b.CreateMul(s, l.idx(16)), l.idx(j));
+        llvm::Value *at =
+            b.CreateAdd(b.CreateAdd(xImage, b.CreateMul(c, l.idx(g.hw))),
+                        b.CreateAdd(p0, l.idx(q)));
+        bytes = b.CreateAlignedLoad(
+            llvm::FixedVectorType::get(b.getInt8Ty(), n),
+            b.CreateInBoundsGEP(b.getInt8Ty(), l.ptr(op.operands[0]), at),
+            llvm::Align(1));
+        // Lanes past the n pixels take element 0 of the zero vector.
+        llvm::SmallVector<int, 4> lanes;
+        for (int i = 0; i < 4; ++i)
+          lanes.push_back(std::min(i, int(n)));
+        if (n < 4)
+          bytes = b.CreateShuffleVector(
+              bytes, llvm::Constant::getNullValue(bytes->getType()), lanes);
+      }
+      b.CreateAlignedStore(b.CreateBitCast(bytes, word),
+                           b.CreateInBoundsGEP(word, slot, l.idx(j)),
+                           llvm::Align(4));
+    }
+    llvm::Value *planes = b.CreateIntrinsic(llvm::Intrinsic::arm_mve_vld4q,
+                                            {panelTy, slot->getType()}, {slot});
+    for (unsigned p = 0; p < 4; ++p)
+      b.CreateAlignedStore(mac.input(b.CreateExtractValue(planes, p),
+                                     l.f.type(op.operands[0]).elem),
+                           panelAt(s, q + p), panelAlign());
+  }
+}
+
 void Int8Policy::pack(llvm::Value *xImage, llvm::Value *p0, int64_t pixels) {
+  if (policy().kind == MacPolicy::Across) {
+    l.loop(0, g.c / 16,
+           [&](llvm::Value *s) { transpose(xImage, s, 16, p0, pixels); });
+    if (g.c % 16)
+      transpose(xImage, l.idx(g.c / 16), g.c % 16, p0, pixels);
+    return;
+  }
   int64_t vectors = llvm::divideCeil(pixels, l.lanes);
   l.loop(0, g.steps, [&](llvm::Value *s) {
     for (int64_t v = 0; v < vectors; ++v)
@@ -258,6 +339,8 @@ llvm::Value *Int8Policy::stepWeights(llvm::Value *at, int64_t rows) {
   llvm::Value *raw = b.CreateAlignedLoad(
       llvm::FixedVectorType::get(packed.elem, count),
       b.CreateInBoundsGEP(packed.elem, packed.data, at), llvm::Align(1));
+  if (policy().kind == MacPolicy::Across)
+    return raw;
   auto words = [&](int64_t n) {
     return llvm::FixedVectorType::get(b.getInt32Ty(), n);
   };
@@ -274,6 +357,12 @@ llvm::Value *Int8Policy::stepWeights(llvm::Value *at, int64_t rows) {
 }
 
 llvm::Value *Int8Policy::rowWeights(llvm::Value *step, int64_t r) {
+  if (policy().kind == MacPolicy::Across) {
+    llvm::SmallVector<int, 16> row;
+    for (int64_t j = 0; j < policy().group; ++j)
+      row.push_back(int(r * policy().group + j));
+    return b.CreateShuffleVector(step, row);
+  }
   if (policy().kind == MacPolicy::Smlad) {
     auto *pairsTy = llvm::FixedVectorType::get(b.getInt32Ty(), 2);
     if (packed.elem->getBitWidth() == 16)
@@ -326,7 +415,7 @@ private:
 
 void PointwiseEmitter::tile(llvm::Value *image, llvm::Value *m0, int64_t rows,
                             llvm::Value *p0, int64_t pixels) {
-  int64_t vectors = llvm::divideCeil(pixels, l.lanes);
+  int64_t vectors = llvm::divideCeil(pixels, g.lanes);
   llvm::FixedVectorType *accTy = policy.accumulatorType();
   // Accumulators live in stack slots that SROA turns into registers.
   std::vector<llvm::Value *> acc(rows * vectors);
@@ -365,10 +454,10 @@ void PointwiseEmitter::tile(llvm::Value *image, llvm::Value *m0, int64_t rows,
         b.CreateMul(b.CreateAdd(b.CreateMul(image, l.idx(g.m)), m),
                     l.idx(g.hw)),
         p0);
+    llvm::SmallVector<llvm::Value *, 8> row;
     for (int64_t v = 0; v < vectors; ++v)
-      policy.store(m, b.CreateAdd(yRow, l.idx(v * l.lanes)),
-                   b.CreateLoad(accTy, acc[r * vectors + v]),
-                   laneMask(l, pixels - v * l.lanes));
+      row.push_back(b.CreateLoad(accTy, acc[r * vectors + v]));
+    policy.storeRow(m, yRow, row, pixels);
   }
 }
 
@@ -383,7 +472,7 @@ void PointwiseEmitter::channelBlocks(llvm::Value *image, llvm::Value *p0,
 void PointwiseEmitter::pixelBlocks(llvm::Value *image, llvm::Value *m0,
                                    int64_t rows, bool parallel) {
   l.blocks(
-      g.hw, g.vectors * l.lanes,
+      g.hw, g.cols,
       [&](llvm::Value *p0, int64_t pixels) {
         tile(image, m0, rows, p0, pixels);
       },
@@ -395,7 +484,7 @@ void PointwiseEmitter::emit() {
   // streamed once per channel block; with pixel blocks outermost, W is
   // streamed once per pixel block. Each keeps the other operand's panel hot.
   // A policy that packs its inputs does so per pixel block: pixels outer.
-  int64_t width = g.vectors * l.lanes;
+  int64_t width = g.cols;
   int64_t pixelBlockCount = llvm::divideCeil(g.hw, width),
           channelBlockCount = llvm::divideCeil(g.m, g.rows);
   bool pixelsOuter =
@@ -430,7 +519,9 @@ std::unique_ptr<PointwisePolicy> int8Policy(Lowering &l, const Op &op,
                                             Isa isa) {
   const TensorType &xt = l.f.type(op.operands[0]),
                    &wt = l.f.type(op.operands[1]);
-  MacPolicy mac = macPolicy(isa, l.lanes);
+  bool bytes = hasInt8Weights(l.f, op);
+  MacPolicy mac = macPolicy(isa, l.lanes, bytes);
+  g.lanes = mac.accumulatorLanes(l.lanes);
   g.group = mac.group;
   g.steps = llvm::divideCeil(g.c, g.group);
   auto w = [&](int64_t m, int64_t c) {
@@ -439,7 +530,6 @@ std::unique_ptr<PointwisePolicy> int8Policy(Lowering &l, const Op &op,
   // Weights of bytes keep their order (smlad's sxtb16 picks its pairs);
   // wider ones go to their channel's slot, as the inputs do. pmaddwd's
   // rows broadcast their i16 pair of a step straight from memory.
-  bool bytes = hasInt8Weights(l.f, op);
   auto slot = [&](int64_t j) { return bytes ? j : channelSlot(mac, j); };
   std::vector<int32_t> offsets = zeroPointOffsets(mac, xt, g.m, g.c, w);
   return std::make_unique<Int8Policy>(
@@ -458,7 +548,8 @@ bool lowerPointwiseConv(Lowering &l, const Op &op, const KernelChoice &k) {
   if (!weights || !isPointwiseConv(l.f, op))
     return false;
   Gemm g{xt.shape[0], wt.shape[0], xt.shape[1], xt.shape[2] * xt.shape[3],
-         k.tile.rows, k.tile.cols / l.lanes, 1, xt.shape[1]};
+         k.tile.rows, k.tile.cols, l.lanes,     1,
+         xt.shape[1]};
   if (k.kernel == Kernel::I8PanelConv) {
     emitInt8PanelGemm(l, op, {g.n, g.c, g.m}, *weights, k.isa, k.tile);
     return true;

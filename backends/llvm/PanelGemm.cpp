@@ -312,7 +312,7 @@ void emitInt8PanelGemm(Lowering &l, const Op &op, const PanelGemmShape &s,
                        const Tensor &w, Isa isa, const KernelTile &tile) {
   const TensorType &xt = l.f.type(op.operands[0]),
                    &wt = l.f.type(op.operands[1]);
-  MacPolicy mac = macPolicy(isa, l.lanes);
+  MacPolicy mac = macPolicy(isa, l.lanes, hasInt8Weights(l.f, op));
   auto bAt = [&](int64_t k, int64_t j) {
     return int32_t(w.getAsInt(j * s.k + k)) - wt.quant->zeroPoint(j);
   };

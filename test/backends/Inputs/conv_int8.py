@@ -1,25 +1,35 @@
-"""Writes an int8 model of direct convs (the shapes the direct kernel must
-get right: no padding, odd kernel widths, asymmetric padding, stride 2,
-rows longer than a vector, u8 weights whose w - zw needs 16 bits) with
-random weights, and random u8 and i8 inputs for it.
+"""Writes an int8 model of convs with random weights, and random u8 and i8
+inputs for it. Two sets: `direct`, the shapes the direct kernel must get
+right (no padding, odd kernel widths, asymmetric padding, stride 2, rows
+longer than a vector, u8 weights whose w - zw needs 16 bits); `pointwise`,
+1x1 convs whose channels are no multiple of any reduction step and whose
+pixels are no multiple of any vector, with int8 and with wider weights.
 
-usage: direct_conv_int8.py OUT.mnir XU8.npy XI8.npy"""
+usage: conv_int8.py direct|pointwise OUT.mnir XU8.npy XI8.npy"""
 import sys
 
 import numpy as np
 
 rng = np.random.default_rng(7)
-U8_SHAPE, I8_SHAPE = [1, 2, 9, 37], [1, 3, 10, 21]
-# input, out channels, groups, kernel, strides, pads (t, l, b, r), weight kind
-CONVS = [
-    ("xu", 3, 1, (3, 3), 1, (0, 0, 0, 0), "u8"),
-    ("xu", 2, 2, (5, 5), 1, (2, 2, 2, 2), "i8"),
-    ("xu", 4, 2, (1, 3), 1, (0, 1, 0, 1), "u8"),
-    ("xu", 2, 2, (3, 3), 1, (1, 1, 1, 1), "i8"),
-    ("xi", 3, 3, (3, 3), 2, (0, 0, 1, 1), "i8"),
-    ("xi", 3, 3, (3, 3), 2, (1, 1, 1, 1), "u8"),
-    ("xi", 6, 1, (3, 3), 2, (1, 1, 1, 1), "i8"),
-]
+# Per set: the shapes of the u8 and i8 inputs, and the convs: input, out
+# channels, groups, kernel, strides, pads (t, l, b, r), weight kind.
+SETS = {
+    "direct": ([1, 2, 9, 37], [1, 3, 10, 21], [
+        ("xu", 3, 1, (3, 3), 1, (0, 0, 0, 0), "u8"),
+        ("xu", 2, 2, (5, 5), 1, (2, 2, 2, 2), "i8"),
+        ("xu", 4, 2, (1, 3), 1, (0, 1, 0, 1), "u8"),
+        ("xu", 2, 2, (3, 3), 1, (1, 1, 1, 1), "i8"),
+        ("xi", 3, 3, (3, 3), 2, (0, 0, 1, 1), "i8"),
+        ("xi", 3, 3, (3, 3), 2, (1, 1, 1, 1), "u8"),
+        ("xi", 6, 1, (3, 3), 2, (1, 1, 1, 1), "i8"),
+    ]),
+    "pointwise": ([1, 17, 5, 7], [1, 40, 3, 3], [
+        ("xu", 5, 1, (1, 1), 1, (0, 0, 0, 0), "i8"),
+        ("xu", 16, 1, (1, 1), 1, (0, 0, 0, 0), "u8"),
+        ("xi", 33, 1, (1, 1), 1, (0, 0, 0, 0), "i8"),
+        ("xi", 3, 1, (1, 1), 1, (0, 0, 0, 0), "u8"),
+    ]),
+}
 
 
 def dense(values):
@@ -27,12 +37,13 @@ def dense(values):
 
 
 def main():
-    out, xu_path, xi_path = sys.argv[1:]
-    shapes = {"xu": U8_SHAPE, "xi": I8_SHAPE}
+    kind, out, xu_path, xi_path = sys.argv[1:]
+    u8_shape, i8_shape, convs = SETS[kind]
+    shapes = {"xu": u8_shape, "xi": i8_shape}
     types = {"xu": "u8<0.05:7>", "xi": "i8<0.04:-3>"}
     scales = {"xu": 0.05, "xi": 0.04}
     body, results = [], []
-    for i, (x, m, groups, (kh, kw), s, pads, wkind) in enumerate(CONVS):
+    for i, (x, m, groups, (kh, kw), s, pads, wkind) in enumerate(convs):
         n, c, h, w = shapes[x]
         oh = (h + pads[0] + pads[2] - kh) // s + 1
         ow = (w + pads[1] + pads[3] - kw) // s + 1
@@ -63,8 +74,8 @@ def main():
         f.write(f"func @main({args}) -> ({', '.join(t for _, t in results)}) {{\n")
         f.write("\n".join(body) + "\n")
         f.write(f"  return {', '.join(v for v, _ in results)}\n}}\n")
-    np.save(xu_path, rng.integers(0, 256, U8_SHAPE).astype(np.uint8))
-    np.save(xi_path, rng.integers(-128, 128, I8_SHAPE).astype(np.int8))
+    np.save(xu_path, rng.integers(0, 256, u8_shape).astype(np.uint8))
+    np.save(xi_path, rng.integers(-128, 128, i8_shape).astype(np.int8))
 
 
 if __name__ == "__main__":
