@@ -56,7 +56,7 @@ public:
   virtual llvm::Type *planeType() const = 0;
   /// The planes' border element.
   virtual llvm::Value *border() const = 0;
-  /// Input element `x` as the planes hold it.
+  /// Input element (or vector of elements) `x` as the planes hold it.
   virtual llvm::Value *toPlane(llvm::Value *x) const = 0;
   /// A vector of plane elements as the accumulators take it.
   virtual llvm::Value *widen(llvm::Value *taps) const = 0;
@@ -148,10 +148,11 @@ public:
   llvm::Value *border() const override { return b.getInt16(uz); }
   llvm::Value *toPlane(llvm::Value *q) const override {
     bool isUnsigned = xKind == ElemKind::U8;
-    q = isUnsigned ? b.CreateZExt(q, b.getInt32Ty())
-                   : b.CreateSExt(q, b.getInt32Ty());
-    return b.CreateTrunc(b.CreateAdd(q, l.i32(isUnsigned ? 0 : 128)),
-                         b.getInt16Ty());
+    llvm::Type *i32 = q->getType()->getWithNewType(b.getInt32Ty());
+    q = isUnsigned ? b.CreateZExt(q, i32) : b.CreateSExt(q, i32);
+    return b.CreateTrunc(
+        b.CreateAdd(q, llvm::ConstantInt::get(i32, isUnsigned ? 0 : 128)),
+        q->getType()->getWithNewType(b.getInt16Ty()));
   }
   llvm::Value *widen(llvm::Value *taps) const override {
     return b.CreateZExt(taps, vecTy);
@@ -278,8 +279,17 @@ private:
   llvm::Type *planeType() const;
   /// The planes' border element, single or paired.
   llvm::Value *border() const;
-  /// `lo` and `hi` (i16) as a pair.
+  /// `lo` and `hi` (i16, or vectors of them) as a pair.
   llvm::Value *pair(llvm::Value *lo, llvm::Value *hi) const;
+  /// Runs `body(ix, width)` over [0, n) in vectors of `width` elements, the
+  /// last one overlapping its predecessor where n is no multiple of width
+  /// (a fill stores what it loads, so a position done twice is harmless),
+  /// one element at a time where n is shorter than 4.
+  void rowVectors(int64_t n,
+                  llvm::function_ref<void(llvm::Value *, int64_t)> body);
+  /// `width` input elements from element `at` of `plane`, as the planes
+  /// hold them.
+  llvm::Value *loadInputs(llvm::Value *plane, llvm::Value *at, int64_t width);
   /// Stores `value` at element `index` of the workspace planes.
   void storePlane(llvm::Value *index, llvm::Value *value);
   /// Copies input plane `plane` into workspace plane `ci`.
@@ -326,8 +336,33 @@ llvm::Value *DirectEmitter::border() const {
 }
 
 llvm::Value *DirectEmitter::pair(llvm::Value *lo, llvm::Value *hi) const {
-  return b.CreateOr(b.CreateZExt(lo, b.getInt32Ty()),
-                    b.CreateShl(b.CreateZExt(hi, b.getInt32Ty()), 16));
+  llvm::Type *i32 = lo->getType()->getWithNewType(b.getInt32Ty());
+  return b.CreateOr(
+      b.CreateZExt(lo, i32),
+      b.CreateShl(b.CreateZExt(hi, i32), llvm::ConstantInt::get(i32, 16)));
+}
+
+void DirectEmitter::rowVectors(
+    int64_t n, llvm::function_ref<void(llvm::Value *, int64_t)> body) {
+  int64_t width = l.lanes;
+  while (width > n)
+    width /= 2;
+  if (width < 4) {
+    l.loop(0, n, [&](llvm::Value *ix) { body(ix, 1); });
+    return;
+  }
+  l.loop(0, n / width,
+         [&](llvm::Value *v) { body(b.CreateMul(v, l.idx(width)), width); });
+  if (n % width)
+    body(l.idx(n - width), width);
+}
+
+llvm::Value *DirectEmitter::loadInputs(llvm::Value *plane, llvm::Value *at,
+                                       int64_t width) {
+  llvm::Type *elem = l.elemType(l.f.type(op.operands[0]).elem);
+  auto *vecTy = llvm::FixedVectorType::get(elem, width);
+  return p.toPlane(b.CreateAlignedLoad(
+      vecTy, b.CreateInBoundsGEP(elem, plane, at), elementAlign(elem)));
 }
 
 void DirectEmitter::storePlane(llvm::Value *index, llvm::Value *value) {
@@ -365,14 +400,13 @@ llvm::Value *DirectEmitter::loadPairs(llvm::Value *at) {
 void DirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
   if (paired)
     return fillPairedPlane(plane, ci);
-  ElemKind xKind = l.f.type(op.operands[0]).elem;
   l.loop(0, d.h, [&](llvm::Value *iy) {
     llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
     llvm::Value *dst =
         l.linear({iy}, {d.pitch}, (ci * d.rows + d.pt) * d.pitch + d.pl);
-    l.loop(0, d.w, [&](llvm::Value *ix) {
+    rowVectors(d.w, [&](llvm::Value *ix, int64_t width) {
       storePlane(b.CreateAdd(dst, ix),
-                 p.toPlane(l.loadAt(plane, xKind, b.CreateAdd(src, ix))));
+                 loadInputs(plane, b.CreateAdd(src, ix), width));
     });
   });
 }
@@ -390,9 +424,11 @@ void DirectEmitter::fillPairedPlane(llvm::Value *plane, int64_t ci) {
     };
     if (d.pl > 0)
       storePlane(b.CreateSub(dst, l.idx(1)), pair(p.border(), input(l.idx(0))));
-    l.loop(0, d.w - 1, [&](llvm::Value *ix) {
+    rowVectors(d.w - 1, [&](llvm::Value *ix, int64_t width) {
+      llvm::Value *at = b.CreateAdd(src, ix);
       storePlane(b.CreateAdd(dst, ix),
-                 pair(input(ix), input(b.CreateAdd(ix, l.idx(1)))));
+                 pair(loadInputs(plane, at, width),
+                      loadInputs(plane, b.CreateAdd(at, l.idx(1)), width)));
     });
     storePlane(b.CreateAdd(dst, l.idx(d.w - 1)),
                pair(input(l.idx(d.w - 1)), p.border()));
