@@ -9,7 +9,9 @@
 //   padded[ci][(iy + pt) * pitch + ix + pl] = x'[group's channel ci, iy, ix]
 //   acc[m, oy, ox..ox+V) = init[m] + sum_{ci,ky,kx} w'[m, ci, ky, kx] *
 //       padded[ci][(oy*s + ky) * pitch + (ox..ox+V)*s + kx]
-// Stride 2 loads 2V consecutive elements and keeps the even lanes.
+// At stride 2 each plane row holds its even columns, then its odd ones
+// (split planes), so that the taps of a vector are V consecutive elements:
+// column c at (c % 2) * ceil(pitch / 2) + c / 2.
 //
 // The loops above are one skeleton; an element policy says what x', w',
 // init, the multiply-accumulate and the finish are:
@@ -269,6 +271,7 @@ public:
   DirectEmitter(Lowering &l, const Op &op, const Direct &d,
                 const KernelTile &tile, const ElementPolicy &p, bool paired)
       : l(l), b(l.b), op(op), d(d), tile(tile), p(p), paired(paired),
+        split(d.stride == 2 && !p.pairsTaps()),
         splitRows(d.oh > d.n * d.groups) {}
 
   void emit();
@@ -281,12 +284,19 @@ private:
   llvm::Value *border() const;
   /// `lo` and `hi` (i16, or vectors of them) as a pair.
   llvm::Value *pair(llvm::Value *lo, llvm::Value *hi) const;
-  /// Runs `body(ix, width)` over [0, n) in vectors of `width` elements, the
-  /// last one overlapping its predecessor where n is no multiple of width
-  /// (a fill stores what it loads, so a position done twice is harmless),
-  /// one element at a time where n is shorter than 4.
-  void rowVectors(int64_t n,
+  /// Runs `body(ix, width)` over [0, n) in vectors of `width` elements (at
+  /// most `widest`), the last one overlapping its predecessor where n is no
+  /// multiple of width (a fill stores what it loads, so a position done
+  /// twice is harmless), one element at a time where n is shorter than 4.
+  void rowVectors(int64_t n, int64_t widest,
                   llvm::function_ref<void(llvm::Value *, int64_t)> body);
+  /// Where padded column `c` of a row lies in the workspace (split planes
+  /// at stride 2).
+  llvm::Value *column(llvm::Value *c) const;
+  int64_t column(int64_t c) const;
+  /// Stores plane elements `x` (a vector) of the workspace row from element
+  /// `row` on, the first at padded column `c` and the rest after it.
+  void storeRow(llvm::Value *row, llvm::Value *c, llvm::Value *x);
   /// `width` input elements from element `at` of `plane`, as the planes
   /// hold them.
   llvm::Value *loadInputs(llvm::Value *plane, llvm::Value *at, int64_t width);
@@ -309,7 +319,7 @@ private:
   /// [ox, ox + valid).
   void store(const ChannelBlock &block, llvm::ArrayRef<llvm::Value *> acc,
              llvm::Value *oy, llvm::Value *ox, int64_t valid);
-  /// The vector of taps at workspace offset `at`, `stride` apart, widened.
+  /// The vector of consecutive taps at workspace offset `at`, widened.
   llvm::Value *loadTaps(llvm::Value *at);
   /// The vector of tap pairs at workspace offset `at` (<lanes x i32>):
   /// lane i holds the taps at `at + i * stride` and the one after it.
@@ -322,6 +332,9 @@ private:
   KernelTile tile; ///< Output channels per block by one vector.
   const ElementPolicy &p;
   bool paired; ///< Whether the planes hold pairs (pairedDirectPlanes).
+  /// Whether the planes are split into even and odd columns: stride 2
+  /// without pairs of taps (whose pairs are consecutive columns).
+  bool split;
   /// Tasks split the output rows (each filling every group's planes) when
   /// there are more of them than images times groups, else the latter.
   bool splitRows;
@@ -343,8 +356,9 @@ llvm::Value *DirectEmitter::pair(llvm::Value *lo, llvm::Value *hi) const {
 }
 
 void DirectEmitter::rowVectors(
-    int64_t n, llvm::function_ref<void(llvm::Value *, int64_t)> body) {
-  int64_t width = l.lanes;
+    int64_t n, int64_t widest,
+    llvm::function_ref<void(llvm::Value *, int64_t)> body) {
+  int64_t width = widest;
   while (width > n)
     width /= 2;
   if (width < 4) {
@@ -355,6 +369,18 @@ void DirectEmitter::rowVectors(
          [&](llvm::Value *v) { body(b.CreateMul(v, l.idx(width)), width); });
   if (n % width)
     body(l.idx(n - width), width);
+}
+
+llvm::Value *DirectEmitter::column(llvm::Value *c) const {
+  if (!split)
+    return c;
+  return b.CreateAdd(
+      b.CreateMul(b.CreateAnd(c, l.idx(1)), l.idx((d.pitch + 1) / 2)),
+      b.CreateLShr(c, l.idx(1)));
+}
+
+int64_t DirectEmitter::column(int64_t c) const {
+  return split ? c % 2 * ((d.pitch + 1) / 2) + c / 2 : c;
 }
 
 llvm::Value *DirectEmitter::loadInputs(llvm::Value *plane, llvm::Value *at,
@@ -374,11 +400,8 @@ void DirectEmitter::storePlane(llvm::Value *index, llvm::Value *value) {
 llvm::Value *DirectEmitter::loadTaps(llvm::Value *at) {
   llvm::Type *elem = p.planeType();
   llvm::Value *ptr = b.CreateInBoundsGEP(elem, l.workspace(op), at);
-  auto *vecTy = llvm::FixedVectorType::get(elem, l.lanes * d.stride);
-  llvm::Value *taps = b.CreateAlignedLoad(vecTy, ptr, elementAlign(elem));
-  if (d.stride == 2)
-    taps = b.CreateShuffleVector(taps, llvm::createStrideMask(0, 2, l.lanes));
-  return p.widen(taps);
+  auto *vecTy = llvm::FixedVectorType::get(elem, l.lanes);
+  return p.widen(b.CreateAlignedLoad(vecTy, ptr, elementAlign(elem)));
 }
 
 // Unpaired, lane i's pair is two adjacent i16: at stride 2 (or with one
@@ -403,12 +426,25 @@ void DirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
   l.loop(0, d.h, [&](llvm::Value *iy) {
     llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
     llvm::Value *dst =
-        l.linear({iy}, {d.pitch}, (ci * d.rows + d.pt) * d.pitch + d.pl);
-    rowVectors(d.w, [&](llvm::Value *ix, int64_t width) {
-      storePlane(b.CreateAdd(dst, ix),
-                 loadInputs(plane, b.CreateAdd(src, ix), width));
-    });
+        l.linear({iy}, {d.pitch}, (ci * d.rows + d.pt) * d.pitch);
+    rowVectors(d.w, split ? 2 * l.lanes : l.lanes,
+               [&](llvm::Value *ix, int64_t width) {
+                 storeRow(dst, b.CreateAdd(ix, l.idx(d.pl)),
+                          loadInputs(plane, b.CreateAdd(src, ix), width));
+               });
   });
+}
+
+void DirectEmitter::storeRow(llvm::Value *row, llvm::Value *c, llvm::Value *x) {
+  auto width =
+      int(llvm::cast<llvm::FixedVectorType>(x->getType())->getNumElements());
+  if (!split || width == 1)
+    return storePlane(b.CreateAdd(row, column(c)), x);
+  // Inputs 2j (and 2j + 1) of x go to consecutive positions.
+  for (int odd = 0; odd < 2; ++odd)
+    storePlane(
+        b.CreateAdd(row, column(b.CreateAdd(c, l.idx(odd)))),
+        b.CreateShuffleVector(x, llvm::createStrideMask(odd, 2, width / 2)));
 }
 
 // A pair never spans two rows' taps (pitch > (ow - 1) * stride + kw), so
@@ -424,7 +460,7 @@ void DirectEmitter::fillPairedPlane(llvm::Value *plane, int64_t ci) {
     };
     if (d.pl > 0)
       storePlane(b.CreateSub(dst, l.idx(1)), pair(p.border(), input(l.idx(0))));
-    rowVectors(d.w - 1, [&](llvm::Value *ix, int64_t width) {
+    rowVectors(d.w - 1, l.lanes, [&](llvm::Value *ix, int64_t width) {
       llvm::Value *at = b.CreateAdd(src, ix);
       storePlane(b.CreateAdd(dst, ix),
                  pair(loadInputs(plane, at, width),
@@ -459,7 +495,7 @@ DirectEmitter::accumulate(const ChannelBlock &block, llvm::Value *col) {
   for (int64_t tap = 0; tap < taps;) {
     int64_t ci = tap / (d.kh * d.kw), ky = tap / d.kw % d.kh, kx = tap % d.kw;
     llvm::Value *at =
-        b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + kx));
+        b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + column(kx)));
     if (p.pairsTaps()) {
       llvm::Value *in = loadPairs(at);
       bool both = kx + 1 < d.kw;
@@ -506,7 +542,8 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
   auto row = [&](llvm::Value *oy) {
     llvm::Value *rowBase = b.CreateMul(oy, l.idx(d.stride * d.pitch));
     auto vector = [&](llvm::Value *ox, int64_t valid) {
-      llvm::Value *col = b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(d.stride)));
+      llvm::Value *col =
+          b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(split ? 1 : d.stride)));
       store(block, accumulate(block, col), oy, ox, valid);
     };
     int64_t full = d.ow / l.lanes;
