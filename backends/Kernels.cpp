@@ -101,7 +101,15 @@ KernelTile panelGemmTile(const KernelTarget &t, int64_t rows, int64_t n) {
                                       llvm::divideCeil(n, int64_t(t.lanes)));
   return {r, vectors * t.lanes};
 }
-KernelTile gemmTile(const Function &, const Op &, const KernelTarget &t) {
+// With 32 registers, 8 rows by 3 vectors; an image of up to 4 vectors but
+// more than 3 (7x7 with 16 lanes) takes 6 by 4, all its pixels in one
+// block: the weights stream once, and no tail block of one vector runs
+// 8 multiply-adds per load.
+KernelTile gemmTile(const Function &f, const Op &op, const KernelTarget &t) {
+  const TensorType &x = f.type(op.operands[0]);
+  int64_t pixels = x.shape[2] * x.shape[3];
+  if (t.vectorRegisters >= 32 && pixels > 3 * t.lanes && pixels <= 4 * t.lanes)
+    return {6, 4 * t.lanes};
   if (t.vectorRegisters >= 32)
     return {8, 3 * t.lanes};
   if (t.vectorRegisters >= 16)
