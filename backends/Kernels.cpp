@@ -104,7 +104,8 @@ KernelTile panelGemmTile(const KernelTarget &t, int64_t rows, int64_t n) {
 // With 32 registers, 8 rows by 3 vectors; an image of up to 4 vectors but
 // more than 3 (7x7 with 16 lanes) takes 6 by 4, all its pixels in one
 // block: the weights stream once, and no tail block of one vector runs
-// 8 multiply-adds per load.
+// 8 multiply-adds per load. MVE's 8 registers hold 3 rows by 2 vectors
+// and the 2 input vectors: its vfma multiplies by a scalar register.
 KernelTile gemmTile(const Function &f, const Op &op, const KernelTarget &t) {
   const TensorType &x = f.type(op.operands[0]);
   int64_t pixels = x.shape[2] * x.shape[3];
@@ -114,7 +115,7 @@ KernelTile gemmTile(const Function &f, const Op &op, const KernelTarget &t) {
     return {8, 3 * t.lanes};
   if (t.vectorRegisters >= 16)
     return {6, 2 * t.lanes};
-  return {2, 2 * t.lanes};
+  return {3, 2 * t.lanes};
 }
 // The int8 kernel keeps a step's weights for all rows in a register and
 // broadcasts one row's with an index vector, two registers the f32 kernel
@@ -124,7 +125,9 @@ KernelTile gemmTile(const Function &f, const Op &op, const KernelTarget &t) {
 // f32 one blocks over floating-point registers). MVE's vmladava sums a
 // row's products with one pixel into a general-purpose register, an even
 // one: 2 rows by 4 pixels take all eight, at the price of some moves
-// between registers, and still run fewer instructions than 1 by 4.
+// between registers, and still run fewer instructions than 1 by 4; its
+// widened multiplies (weights wider than int8) keep 2 rows by 2 vectors
+// in its 8 vector registers.
 KernelTile i8GemmTile(const Function &f, const Op &op, const KernelTarget &t) {
   if (t.lanes == 1)
     return {2, 2};
@@ -132,6 +135,8 @@ KernelTile i8GemmTile(const Function &f, const Op &op, const KernelTarget &t) {
     return {2, t.lanes};
   if (t.vectorRegisters == 16)
     return {5, 2 * t.lanes};
+  if (t.vectorRegisters < 16)
+    return {2, 2 * t.lanes};
   return gemmTile(f, op, t);
 }
 KernelTile pointwiseTile(const Function &f, const Op &op,
