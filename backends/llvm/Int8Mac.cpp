@@ -143,12 +143,11 @@ llvm::Value *Int8Mac::weights(llvm::Value *raw) {
   case MacPolicy::DotU8S8:
   case MacPolicy::DotS8S8:
     return asParam(raw, 2);
-  case MacPolicy::Across:
-    return raw;
   case MacPolicy::Smlad:
+  case MacPolicy::Across:
     break;
   }
-  llvm_unreachable("smlad takes its weights as words of pairs");
+  llvm_unreachable("smlad and vmladava take their weights per row and step");
 }
 
 llvm::Value *Int8Mac::pairSums(llvm::Value *x, llvm::Value *w) {

@@ -72,7 +72,7 @@ public:
   /// slot order, as the input operand.
   llvm::Value *input(llvm::Value *bytes, ElemKind x);
   /// `group` weights (i8 or i16) per lane, lane-major, as the weight
-  /// operand of a vector of lanes (not Smlad).
+  /// operand of a vector of lanes (not Smlad or Across).
   llvm::Value *weights(llvm::Value *raw);
   /// acc + the products of input operand `x` and weight operand `w`.
   llvm::Value *multiplyAdd(llvm::Value *acc, llvm::Value *x, llvm::Value *w);

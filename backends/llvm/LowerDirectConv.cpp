@@ -293,7 +293,6 @@ private:
   /// Where padded column `c` of a row lies in the workspace (split planes
   /// at stride 2).
   llvm::Value *column(llvm::Value *c) const;
-  int64_t column(int64_t c) const;
   /// Stores plane elements `x` (a vector) of the workspace row from element
   /// `row` on, the first at padded column `c` and the rest after it.
   void storeRow(llvm::Value *row, llvm::Value *c, llvm::Value *x);
@@ -377,10 +376,6 @@ llvm::Value *DirectEmitter::column(llvm::Value *c) const {
   return b.CreateAdd(
       b.CreateMul(b.CreateAnd(c, l.idx(1)), l.idx((d.pitch + 1) / 2)),
       b.CreateLShr(c, l.idx(1)));
-}
-
-int64_t DirectEmitter::column(int64_t c) const {
-  return split ? c % 2 * ((d.pitch + 1) / 2) + c / 2 : c;
 }
 
 llvm::Value *DirectEmitter::loadInputs(llvm::Value *plane, llvm::Value *at,
@@ -495,7 +490,8 @@ DirectEmitter::accumulate(const ChannelBlock &block, llvm::Value *col) {
   for (int64_t tap = 0; tap < taps;) {
     int64_t ci = tap / (d.kh * d.kw), ky = tap / d.kw % d.kh, kx = tap % d.kw;
     llvm::Value *at =
-        b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch + column(kx)));
+        b.CreateAdd(b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch)),
+                    column(l.idx(kx)));
     if (p.pairsTaps()) {
       llvm::Value *in = loadPairs(at);
       bool both = kx + 1 < d.kw;

@@ -234,7 +234,7 @@ private:
   llvm::Value *gather(llvm::Value *xImage, llvm::Value *s, llvm::Value *p0,
                       int64_t v, int64_t pixels);
   /// Step s of the block's pixels for MacPolicy::Across: the first
-  /// `channels` of its 16 (the rest 0), each pixel's contiguous.
+  /// `channels` of its group (the rest 0), each pixel's contiguous.
   void transpose(llvm::Value *xImage, llvm::Value *s, int64_t channels,
                  llvm::Value *p0, int64_t pixels);
   llvm::Value *panelAt(llvm::Value *s, int64_t v) {
@@ -275,18 +275,19 @@ llvm::Value *Int8Policy::gather(llvm::Value *xImage, llvm::Value *s,
 
 // Four pixels at a time: each channel's four bytes (one load) go to the
 // panel as they lie, channel-major, and MVE's vld4 reads them back
-// deinterleaved, a vector of the 16 channels per pixel.
+// deinterleaved, a vector of the step's channels per pixel.
 void Int8Policy::transpose(llvm::Value *xImage, llvm::Value *s,
                            int64_t channels, llvm::Value *p0, int64_t pixels) {
+  int64_t group = policy().group;
   llvm::Type *word = b.getInt32Ty();
   auto *quad = llvm::FixedVectorType::get(b.getInt8Ty(), 4);
   for (int64_t q = 0; q < pixels; q += 4) {
     int64_t n = std::min<int64_t>(4, pixels - q);
     llvm::Value *slot = panelAt(s, q);
-    for (int64_t j = 0; j < 16; ++j) {
+    for (int64_t j = 0; j < group; ++j) {
       llvm::Value *bytes = llvm::ConstantAggregateZero::get(quad);
       if (j < channels) {
-        llvm::Value *c = b.CreateAdd(b.CreateMul(s, l.idx(16)), l.idx(j));
+        llvm::Value *c = b.CreateAdd(b.CreateMul(s, l.idx(group)), l.idx(j));
         llvm::Value *at =
             b.CreateAdd(b.CreateAdd(xImage, b.CreateMul(c, l.idx(g.hw))),
                         b.CreateAdd(p0, l.idx(q)));
@@ -317,10 +318,11 @@ void Int8Policy::transpose(llvm::Value *xImage, llvm::Value *s,
 
 void Int8Policy::pack(llvm::Value *xImage, llvm::Value *p0, int64_t pixels) {
   if (policy().kind == MacPolicy::Across) {
-    l.loop(0, g.c / 16,
-           [&](llvm::Value *s) { transpose(xImage, s, 16, p0, pixels); });
-    if (g.c % 16)
-      transpose(xImage, l.idx(g.c / 16), g.c % 16, p0, pixels);
+    int64_t group = policy().group;
+    l.loop(0, g.c / group,
+           [&](llvm::Value *s) { transpose(xImage, s, group, p0, pixels); });
+    if (g.c % group)
+      transpose(xImage, l.idx(g.c / group), g.c % group, p0, pixels);
     return;
   }
   int64_t vectors = llvm::divideCeil(pixels, l.lanes);
