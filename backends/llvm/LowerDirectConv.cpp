@@ -542,12 +542,15 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
           b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(split ? 1 : d.stride)));
       store(block, accumulate(block, col), oy, ox, valid);
     };
-    int64_t full = d.ow / l.lanes;
+    int64_t full = d.ow / l.lanes, tail = d.ow % l.lanes;
     l.loop(0, full, [&](llvm::Value *v) {
       vector(b.CreateMul(v, l.idx(l.lanes)), l.lanes);
     });
-    if (d.ow % l.lanes)
-      vector(l.idx(full * l.lanes), d.ow % l.lanes);
+    // A partial last vector overlaps the one before it, computing some
+    // outputs again, unmasked (masked byte stores are one store a lane on
+    // AVX2); a row narrower than a vector is masked.
+    if (tail)
+      full ? vector(l.idx(d.ow - l.lanes), l.lanes) : vector(l.idx(0), tail);
   };
   if (splitRows)
     l.parallelLoop(0, d.oh, row);
