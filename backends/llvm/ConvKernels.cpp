@@ -2,6 +2,7 @@
 // int8 weights and the x86 pairwise multiply-add.
 #include "backends/llvm/ConvKernels.h"
 
+#include "llvm/ADT/bit.h"
 #include "llvm/IR/IntrinsicsX86.h"
 
 namespace mnc {
@@ -17,6 +18,47 @@ llvm::Value *laneMask(Lowering &l, int64_t valid) {
   for (int64_t i = 0; i < l.lanes; ++i)
     bits.push_back(l.b.getInt1(i < valid));
   return llvm::ConstantVector::get(bits);
+}
+
+/// Whether the target stores vectors of `elem` under a mask in one
+/// instruction.
+static bool hasMaskedStore(const Lowering &l, llvm::Type *elem) {
+  const KernelTarget &t = l.target;
+  return t.has(Isa::Avx512) || t.has(Isa::Mve) ||
+         (t.has(Isa::Avx2) && elem->getScalarSizeInBits() >= 32);
+}
+
+void storeLanes(Lowering &l, llvm::Value *value, llvm::Value *ptr,
+                llvm::Value *mask) {
+  auto &b = l.b;
+  llvm::Type *elem = value->getType()->getScalarType();
+  llvm::Align align = elementAlign(elem);
+  if (!mask) {
+    b.CreateAlignedStore(value, ptr, align);
+    return;
+  }
+  if (hasMaskedStore(l, elem)) {
+    b.CreateMaskedStore(value, ptr, align, mask);
+    return;
+  }
+  auto *bits = llvm::cast<llvm::Constant>(mask);
+  auto *vecTy = llvm::cast<llvm::FixedVectorType>(value->getType());
+  unsigned valid = 0, lanes = vecTy->getNumElements();
+  while (valid < lanes && bits->getAggregateElement(valid)->isOneValue())
+    ++valid;
+  unsigned elemBits = elem->getScalarSizeInBits();
+  for (unsigned at = 0, run = llvm::bit_floor(valid); at < valid; run /= 2) {
+    if (at + run > valid)
+      continue;
+    // Lanes [at, at + run) as one integer of a bitcast vector.
+    auto *chunks =
+        llvm::FixedVectorType::get(b.getIntNTy(run * elemBits), lanes / run);
+    llvm::Value *chunk =
+        b.CreateExtractElement(b.CreateBitCast(value, chunks), at / run);
+    b.CreateAlignedStore(chunk, b.CreateConstInBoundsGEP1_64(elem, ptr, at),
+                         align);
+    at += run;
+  }
 }
 
 NarrowWeights narrowWeights(Lowering &l, llvm::ArrayRef<int32_t> values,

@@ -60,4 +60,12 @@ llvm::Align elementAlign(llvm::Type *type);
 /// The first `valid` lanes of a target vector, or null if all lanes are.
 llvm::Value *laneMask(Lowering &l, int64_t valid);
 
+/// Stores vector `value` at `ptr`, only the lanes of `mask` (laneMask's,
+/// null: all). A masked store where the target has one for the element
+/// type (AVX-512, MVE, AVX2 for 32-bit lanes); elsewhere LLVM would store
+/// lane by lane, so the lanes go in the fewest plain stores of
+/// power-of-two runs (7 bytes: 4, 2 and 1).
+void storeLanes(Lowering &l, llvm::Value *value, llvm::Value *ptr,
+                llvm::Value *mask);
+
 } // namespace mnc

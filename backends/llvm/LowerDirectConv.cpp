@@ -522,11 +522,7 @@ void DirectEmitter::store(const ChannelBlock &block,
         ox);
     llvm::Value *value = p.finish(block.channels[r], acc[r], at, mask);
     llvm::Type *elem = value->getType()->getScalarType();
-    llvm::Value *ptr = b.CreateInBoundsGEP(elem, dest, at);
-    if (mask)
-      b.CreateMaskedStore(value, ptr, elementAlign(elem), mask);
-    else
-      b.CreateAlignedStore(value, ptr, elementAlign(elem));
+    storeLanes(l, value, b.CreateInBoundsGEP(elem, dest, at), mask);
   }
 }
 

@@ -171,12 +171,10 @@ public:
   void store(llvm::Value *, llvm::Value *at, llvm::Value *acc,
              llvm::Value *mask) override {
     llvm::Value *value = applyEpilogue(l, epilogue, op.results[0], acc, at, mask);
-    llvm::Value *ptr = b.CreateInBoundsGEP(b.getFloatTy(),
-                                           l.ptr(l.destination(op)), at);
-    if (mask)
-      b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
-    else
-      b.CreateAlignedStore(value, ptr, llvm::Align(4));
+    storeLanes(
+        l, value,
+        b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(l.destination(op)), at),
+        mask);
   }
 
 private:
@@ -222,11 +220,7 @@ public:
         l.lanes, l.loadAt(tables.zeroPoints, ElemKind::I32, m));
     ValueId y = op.results[0];
     llvm::Value *q = l.requantize(acc, mult, zero, l.f.type(y).elem);
-    llvm::Value *ptr = b.CreateInBoundsGEP(b.getInt8Ty(), l.ptr(y), at);
-    if (mask)
-      b.CreateMaskedStore(q, ptr, llvm::Align(1), mask);
-    else
-      b.CreateAlignedStore(q, ptr, llvm::Align(1));
+    storeLanes(l, q, b.CreateInBoundsGEP(b.getInt8Ty(), l.ptr(y), at), mask);
   }
 
 private:

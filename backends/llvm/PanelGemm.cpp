@@ -106,12 +106,10 @@ public:
              llvm::Value *mask) override {
     llvm::Value *value =
         applyEpilogue(l, epilogue, op.results[0], acc, at, mask);
-    llvm::Value *ptr =
-        b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(l.destination(op)), at);
-    if (mask)
-      b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
-    else
-      b.CreateAlignedStore(value, ptr, llvm::Align(4));
+    storeLanes(
+        l, value,
+        b.CreateInBoundsGEP(b.getFloatTy(), l.ptr(l.destination(op)), at),
+        mask);
   }
   llvm::FixedVectorType *accumulatorType() const override { return vecTy; }
 
@@ -157,11 +155,7 @@ public:
         acc, lanesAt(l, tables.multipliers, ElemKind::F32, col, mask),
         lanesAt(l, tables.zeroPoints, ElemKind::I32, col, mask),
         l.f.type(y).elem);
-    llvm::Value *ptr = b.CreateInBoundsGEP(b.getInt8Ty(), l.ptr(y), at);
-    if (mask)
-      b.CreateMaskedStore(q, ptr, llvm::Align(1), mask);
-    else
-      b.CreateAlignedStore(q, ptr, llvm::Align(1));
+    storeLanes(l, q, b.CreateInBoundsGEP(b.getInt8Ty(), l.ptr(y), at), mask);
   }
   llvm::FixedVectorType *accumulatorType() const override { return accTy; }
 
