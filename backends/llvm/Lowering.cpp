@@ -314,6 +314,14 @@ llvm::Value *Lowering::roundToInt(llvm::Value *x) {
                                {intTy, x->getType()}, {b.getInt32(0), x});
     if (vec && vec->getNumElements() != 1)
       return nullptr;
+    // On MVE a scalar in the form the loop vectorizer widens (vrintx,
+    // which rounds as vcvtr does, by the default environment's mode, then
+    // vcvt), never a scalar vcvtr; the clamp keeps it saturating.
+    if (mveRounding)
+      return b.CreateFPToSI(
+          b.CreateUnaryIntrinsic(llvm::Intrinsic::rint,
+                                 emitClamp(b, x, -65536.0f, 65536.0f)),
+          intTy);
     llvm::Value *scalar = vec ? b.CreateExtractElement(x, uint64_t(0)) : x;
     llvm::Value *r = b.CreateBitCast(
         b.CreateUnaryIntrinsic(llvm::Intrinsic::arm_vcvtr, scalar),
