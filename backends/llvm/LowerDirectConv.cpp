@@ -310,10 +310,12 @@ private:
   void fillGroup(llvm::Value *image, llvm::Value *group);
   /// Output channels [m0, m0 + count) of image `image`.
   void channelBlock(llvm::Value *image, llvm::Value *m0, int64_t count);
-  /// The block's accumulators for the output vector whose first tap is at
-  /// workspace offset `col`.
-  llvm::SmallVector<llvm::Value *, 8> accumulate(const ChannelBlock &block,
-                                                 llvm::Value *col);
+  /// The block's accumulators for the output vectors of `outRows`
+  /// consecutive rows whose first's first tap is at workspace offset `col`,
+  /// row-major ([row][channel]). Rows share the loads of the plane rows
+  /// they have in common.
+  llvm::SmallVector<llvm::Value *, 8>
+  accumulate(const ChannelBlock &block, llvm::Value *col, int64_t outRows);
   /// Finishes and stores the block's accumulators at row `oy`, columns
   /// [ox, ox + valid).
   void store(const ChannelBlock &block, llvm::ArrayRef<llvm::Value *> acc,
@@ -422,7 +424,10 @@ void DirectEmitter::fillPlane(llvm::Value *plane, int64_t ci) {
     llvm::Value *src = b.CreateMul(iy, l.idx(d.w));
     llvm::Value *dst =
         l.linear({iy}, {d.pitch}, (ci * d.rows + d.pt) * d.pitch);
-    rowVectors(d.w, split ? 2 * l.lanes : l.lanes,
+    // As many plane elements as a target vector holds (i16: twice lanes).
+    int64_t widest =
+        l.lanes * 32 / int64_t(p.planeType()->getScalarSizeInBits());
+    rowVectors(d.w, split ? 2 * widest : widest,
                [&](llvm::Value *ix, int64_t width) {
                  storeRow(dst, b.CreateAdd(ix, l.idx(d.pl)),
                           loadInputs(plane, b.CreateAdd(src, ix), width));
@@ -478,34 +483,43 @@ void DirectEmitter::fillGroup(llvm::Value *image, llvm::Value *group) {
 }
 
 llvm::SmallVector<llvm::Value *, 8>
-DirectEmitter::accumulate(const ChannelBlock &block, llvm::Value *col) {
-  int64_t taps = d.cg * d.kh * d.kw;
+DirectEmitter::accumulate(const ChannelBlock &block, llvm::Value *col,
+                          int64_t outRows) {
+  size_t channels = block.channels.size();
   llvm::SmallVector<llvm::Value *, 8> acc;
-  for (const ChannelValues &c : block.channels)
-    acc.push_back(c.init);
+  for (int64_t t = 0; t < outRows; ++t)
+    for (const ChannelValues &c : block.channels)
+      acc.push_back(c.init);
   auto weightIndex = [&](size_t r, int64_t tap) {
     llvm::Value *m = b.CreateAdd(block.m0, l.idx(r));
-    return b.CreateAdd(b.CreateMul(m, l.idx(taps)), l.idx(tap));
+    return b.CreateAdd(b.CreateMul(m, l.idx(d.cg * d.kh * d.kw)), l.idx(tap));
   };
-  for (int64_t tap = 0; tap < taps;) {
-    int64_t ci = tap / (d.kh * d.kw), ky = tap / d.kw % d.kh, kx = tap % d.kw;
-    llvm::Value *at =
-        b.CreateAdd(b.CreateAdd(col, l.idx((ci * d.rows + ky) * d.pitch)),
-                    column(l.idx(kx)));
-    if (p.pairsTaps()) {
-      llvm::Value *in = loadPairs(at);
-      bool both = kx + 1 < d.kw;
-      for (size_t r = 0; r < acc.size(); ++r)
-        acc[r] = p.multiplyAddPair(acc[r], in,
-                                   p.pairWeights(weightIndex(r, tap), both));
-      tap += both ? 2 : 1;
-      continue;
-    }
-    llvm::Value *in = loadTaps(at);
-    for (size_t r = 0; r < acc.size(); ++r)
-      acc[r] = p.multiplyAdd(acc[r], in, p.weight(weightIndex(r, tap)));
-    ++tap;
-  }
+  // Plane row j of channel ci holds taps ky = j - t * stride of output row
+  // t; each load (a tap, or with pairs two of a row) serves them all.
+  int64_t planeRows = (outRows - 1) * d.stride + d.kh;
+  for (int64_t ci = 0; ci < d.cg; ++ci)
+    for (int64_t j = 0; j < planeRows; ++j)
+      for (int64_t kx = 0; kx < d.kw;) {
+        llvm::Value *at =
+            b.CreateAdd(b.CreateAdd(col, l.idx((ci * d.rows + j) * d.pitch)),
+                        column(l.idx(kx)));
+        bool both = p.pairsTaps() && kx + 1 < d.kw;
+        llvm::Value *in = p.pairsTaps() ? loadPairs(at) : loadTaps(at);
+        for (int64_t t = 0; t < outRows; ++t) {
+          int64_t ky = j - t * d.stride;
+          if (ky < 0 || ky >= d.kh)
+            continue;
+          int64_t tap = (ci * d.kh + ky) * d.kw + kx;
+          for (size_t r = 0; r < channels; ++r) {
+            llvm::Value *&a = acc[t * channels + r];
+            a = p.pairsTaps()
+                    ? p.multiplyAddPair(
+                          a, in, p.pairWeights(weightIndex(r, tap), both))
+                    : p.multiplyAdd(a, in, p.weight(weightIndex(r, tap)));
+          }
+        }
+        kx += both ? 2 : 1;
+      }
   return acc;
 }
 
@@ -531,27 +545,36 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
   ChannelBlock block{m0, b.CreateAdd(b.CreateMul(image, l.idx(d.m)), m0), {}};
   for (int64_t r = 0; r < count; ++r)
     block.channels.push_back(p.channel(b.CreateAdd(m0, l.idx(r))));
-  auto row = [&](llvm::Value *oy) {
+  // Rows `outRows` at a time from oy.
+  auto rows = [&](llvm::Value *oy, int64_t outRows) {
     llvm::Value *rowBase = b.CreateMul(oy, l.idx(d.stride * d.pitch));
     auto vector = [&](llvm::Value *ox, int64_t valid) {
       llvm::Value *col =
           b.CreateAdd(rowBase, b.CreateMul(ox, l.idx(split ? 1 : d.stride)));
-      store(block, accumulate(block, col), oy, ox, valid);
+      auto acc = accumulate(block, col, outRows);
+      size_t channels = block.channels.size();
+      for (int64_t t = 0; t < outRows; ++t)
+        store(block, llvm::ArrayRef(acc).slice(t * channels, channels),
+              b.CreateAdd(oy, l.idx(t)), ox, valid);
     };
     int64_t full = d.ow / l.lanes, tail = d.ow % l.lanes;
-    l.loop(0, full, [&](llvm::Value *v) {
-      vector(b.CreateMul(v, l.idx(l.lanes)), l.lanes);
-    });
+    // Not unrolled: interleaved, the vectors' accumulators would spill.
+    l.loop(
+        0, full,
+        [&](llvm::Value *v) {
+          vector(b.CreateMul(v, l.idx(l.lanes)), l.lanes);
+        },
+        0);
     // A partial last vector overlaps the one before it, computing some
     // outputs again, unmasked (masked byte stores are one store a lane on
     // AVX2); a row narrower than a vector is masked.
     if (tail)
       full ? vector(l.idx(d.ow - l.lanes), l.lanes) : vector(l.idx(0), tail);
   };
-  if (splitRows)
-    l.parallelLoop(0, d.oh, row);
-  else
-    l.loop(0, d.oh, row);
+  // One channel at stride 1 takes two rows at a time, which share two of
+  // a 3x3 kernel's three plane rows.
+  int64_t step = count == 1 && d.stride == 1 ? 2 : 1;
+  l.blocks(d.oh, step, rows, splitRows);
 }
 
 void DirectEmitter::emit() {
