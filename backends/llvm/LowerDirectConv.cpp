@@ -571,9 +571,12 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
     if (tail)
       full ? vector(l.idx(d.ow - l.lanes), l.lanes) : vector(l.idx(0), tail);
   };
-  // One channel at stride 1 takes two rows at a time, which share two of
-  // a 3x3 kernel's three plane rows.
-  int64_t step = count == 1 && d.stride == 1 ? 2 : 1;
+  // One channel at stride 1 takes several rows at a time, which share
+  // plane rows (two rows two of a 3x3 kernel's three; four rows load six
+  // plane rows instead of twelve), as many as the registers hold.
+  int64_t step = count > 1 || d.stride != 1       ? 1
+                 : l.target.vectorRegisters >= 32 ? 4
+                                                  : 2;
   l.blocks(d.oh, step, rows, splitRows);
 }
 
