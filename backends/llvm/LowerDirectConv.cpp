@@ -571,12 +571,16 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
     if (tail)
       full ? vector(l.idx(d.ow - l.lanes), l.lanes) : vector(l.idx(0), tail);
   };
-  // One channel at stride 1 takes several rows at a time, which share
-  // plane rows (two rows two of a 3x3 kernel's three; four rows load six
-  // plane rows instead of twelve), as many as the registers hold.
-  int64_t step = count > 1 || d.stride != 1       ? 1
-                 : l.target.vectorRegisters >= 32 ? 4
-                                                  : 2;
+  // Several output rows at a time share plane rows: at stride 1 two rows
+  // two of a 3x3 kernel's three (four rows load six plane rows instead of
+  // twelve), at stride 2 one. As many rows as the registers hold: one
+  // channel at stride 1 four rows with 32 vector registers, else two; a
+  // block of channels (the stem) two rows with 32 registers. One channel
+  // at stride 2 and blocks with 16 registers ran slower with two on Zen 5.
+  bool wide = l.target.vectorRegisters >= 32;
+  int64_t step = count == 1 && d.stride == 1 ? (wide ? 4 : 2)
+                 : count > 1 && wide         ? 2
+                                             : 1;
   l.blocks(d.oh, step, rows, splitRows);
 }
 
