@@ -11,7 +11,11 @@
 //       padded[ci][(oy*s + ky) * pitch + (ox..ox+V)*s + kx]
 // At stride 2 each plane row holds its even columns, then its odd ones
 // (split planes), so that the taps of a vector are V consecutive elements:
-// column c at (c % 2) * ceil(pitch / 2) + c / 2.
+// column c at (c % 2) * ceil(pitch / 2) + c / 2. Consecutive output rows
+// are computed together where the registers allow (channelBlock): a load
+// of a plane row serves every row whose window covers it. A row's last
+// partial vector overlaps the one before it, recomputing a few outputs
+// unmasked.
 //
 // The loops above are one skeleton; an element policy says what x', w',
 // init, the multiply-accumulate and the finish are:
