@@ -562,13 +562,9 @@ void DirectEmitter::channelBlock(llvm::Value *image, llvm::Value *m0,
               b.CreateAdd(oy, l.idx(t)), ox, valid);
     };
     int64_t full = d.ow / l.lanes, tail = d.ow % l.lanes;
-    // Not unrolled: interleaved, the vectors' accumulators would spill.
-    l.loop(
-        0, full,
-        [&](llvm::Value *v) {
-          vector(b.CreateMul(v, l.idx(l.lanes)), l.lanes);
-        },
-        0);
+    l.loop(0, full, [&](llvm::Value *v) {
+      vector(b.CreateMul(v, l.idx(l.lanes)), l.lanes);
+    });
     // A partial last vector overlaps the one before it, computing some
     // outputs again, unmasked (masked byte stores are one store a lane on
     // AVX2); a row narrower than a vector is masked.

@@ -316,12 +316,10 @@ llvm::Value *Lowering::roundToInt(llvm::Value *x) {
       return nullptr;
     // On MVE a scalar in the form the loop vectorizer widens (vrintx,
     // which rounds as vcvtr does, by the default environment's mode, then
-    // vcvt), never a scalar vcvtr; the clamp keeps it saturating.
+    // vcvt), never a scalar vcvtr.
     if (mveRounding)
-      return b.CreateFPToSI(
-          b.CreateUnaryIntrinsic(llvm::Intrinsic::rint,
-                                 emitClamp(b, x, -65536.0f, 65536.0f)),
-          intTy);
+      return b.CreateFPToSI(b.CreateUnaryIntrinsic(llvm::Intrinsic::rint, x),
+                            intTy);
     llvm::Value *scalar = vec ? b.CreateExtractElement(x, uint64_t(0)) : x;
     llvm::Value *r = b.CreateBitCast(
         b.CreateUnaryIntrinsic(llvm::Intrinsic::arm_vcvtr, scalar),
@@ -367,6 +365,12 @@ llvm::Value *Lowering::quantize(llvm::Value *x, llvm::Value *scale,
   return quantizeScaled(b.CreateFDiv(x, scale), zeroPoint, kind);
 }
 
+bool Lowering::roundingSaturates(llvm::Type *x) const {
+  auto *vec = llvm::dyn_cast<llvm::FixedVectorType>(x);
+  bool scalar = !vec || vec->getNumElements() == 1;
+  return intRounding == IntRounding::Vcvtr && !(scalar && mveRounding);
+}
+
 llvm::Value *Lowering::quantizeScaled(llvm::Value *scaled,
                                       llvm::Value *zeroPoint, ElemKind kind) {
   bool isUnsigned = kind == ElemKind::U8;
@@ -376,7 +380,7 @@ llvm::Value *Lowering::quantizeScaled(llvm::Value *scaled,
   // saturation are integer operations. Arm's vcvtr (and MVE's vcvtn)
   // saturates at the i32 range itself, so there the zero point is added
   // with saturation (qadd) instead.
-  bool saturates = intRounding == IntRounding::Vcvtr;
+  bool saturates = roundingSaturates(scaled->getType());
   if (llvm::Value *rounded = roundToInt(
           saturates ? scaled : emitClamp(b, scaled, -65536.0f, 65536.0f))) {
     llvm::Type *intTy = rounded->getType();

@@ -157,6 +157,9 @@ public:
   /// `x` (f32 scalar or vector within the i32 range) rounded to i32 by the
   /// target's conversion, or null if it has none for x's type.
   llvm::Value *roundToInt(llvm::Value *x);
+  /// Whether roundToInt saturates values of type `x` beyond the i32 range
+  /// itself (vcvtr, MVE's vcvtn; not the rint form of MVE's scalars).
+  bool roundingSaturates(llvm::Type *x) const;
 
   /// A private constant global with `bytes`; `align` bytes aligned.
   llvm::Value *constantData(llvm::ArrayRef<uint8_t> bytes, unsigned align = 16);
