@@ -106,28 +106,35 @@ cl::list<std::string> preprocessFlag(
     cl::cat(quantizeOptions()));
 cl::opt<std::string> maxRam(
     "max-ram",
-    cl::desc("Fit the scratch arena into BYTES (suffix K or M: KiB, MiB) by "
-             "running chains of blocks patch by patch, with the fewest "
-             "extra MACs executed; an error when it cannot. Default: the fastest "
-             "schedule, layer by layer, on hosts; the smallest arena on "
-             "Cortex-M"),
+    cl::desc(
+        "Fit the scratch arena into BYTES (suffix K or M: KiB, MiB, e.g. 1.5M) "
+        "by "
+        "running chains of blocks patch by patch, with the fewest "
+        "extra MACs executed; an error when it cannot. Default: the fastest "
+        "schedule, layer by layer, on hosts; the smallest arena on "
+        "Cortex-M"),
     cl::value_desc("BYTES"), cl::sub(all()), cl::cat(targetOptions()));
 
-/// --max-ram's value in bytes, if given.
+/// --max-ram's value in bytes, if given: a whole number of bytes, or a
+/// number of KiB or MiB (suffix K or M) that may have a fraction, rounded
+/// down to a whole byte.
 llvm::Expected<std::optional<int64_t>> ramBudget() {
   if (maxRam.empty())
     return std::nullopt;
   llvm::StringRef text = maxRam;
-  int64_t unit = text.consume_back("K") ? 1024
-                 : text.consume_back("M") ? 1024 * 1024
-                                          : 1;
-  int64_t value;
-  if (text.getAsInteger(10, value) || value <= 0)
+  double unit = text.consume_back("K")   ? 1024
+                : text.consume_back("M") ? 1024 * 1024
+                                         : 1;
+  double value;
+  bool whole = unit > 1 || llvm::all_of(text, llvm::isDigit);
+  // Budgets beyond 2^53 bytes are not RAM sizes (and not exact doubles).
+  if (!whole || text.getAsDouble(value) || !(value * unit >= 1) ||
+      value * unit > 0x1p53)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
-        "--max-ram=%s is not a positive byte count (e.g. 40960 or 40K)",
+        "--max-ram=%s is not a positive byte count (e.g. 40960, 40K or 1.5M)",
         maxRam.c_str());
-  return value * unit;
+  return static_cast<int64_t>(value * unit);
 }
 } // namespace
 
