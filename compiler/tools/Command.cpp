@@ -107,12 +107,10 @@ cl::list<std::string> preprocessFlag(
 cl::opt<std::string> maxRam(
     "max-ram",
     cl::desc(
-        "Fit the scratch arena into BYTES (suffix K or M: KiB, MiB, e.g. 1.5M) "
-        "by "
-        "running chains of blocks patch by patch, with the fewest "
-        "extra MACs executed; an error when it cannot. Default: the fastest "
-        "schedule, layer by layer, on hosts; the smallest arena on "
-        "Cortex-M"),
+        "Fit the scratch arena into BYTES (suffix K or M: KiB, MiB, e.g. "
+        "1.5M) by running chains of blocks patch by patch, with the fewest "
+        "extra MACs executed; an error when it cannot. Default: layer by "
+        "layer on hosts; the smallest arena on Cortex-M"),
     cl::value_desc("BYTES"), cl::sub(all()), cl::cat(targetOptions()));
 
 /// --max-ram's value in bytes, if given: a whole number of bytes, or a
