@@ -123,11 +123,15 @@ llvm::Expected<std::optional<int64_t>> ramBudget() {
   double unit = text.consume_back("K")   ? 1024
                 : text.consume_back("M") ? 1024 * 1024
                                          : 1;
+  // Digits, and a decimal point only before a suffix: no exponents, hex
+  // or inf, which getAsDouble would take.
+  auto numeral = [&](char c) {
+    return llvm::isDigit(c) || (unit > 1 && c == '.');
+  };
   double value;
-  bool whole = unit > 1 || llvm::all_of(text, llvm::isDigit);
   // Budgets beyond 2^53 bytes are not RAM sizes (and not exact doubles).
-  if (!whole || text.getAsDouble(value) || !(value * unit >= 1) ||
-      value * unit > 0x1p53)
+  if (!llvm::all_of(text, numeral) || text.getAsDouble(value) ||
+      !(value * unit >= 1) || value * unit > 0x1p53)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "--max-ram=%s is not a positive byte count (e.g. 40960, 40K or 1.5M)",
